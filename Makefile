@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# m2mguard: the human targets. Kernel objects and their flags are in Kbuild.
+#
+#   make              the module, the BPF objects, m2mctl and the tests
+#   make check        install what is missing, build, run every test lane
+#   make demo         the demonstration in the VM
+#   make bench-lookup the lookup benchmark (userspace build of kmod/rtable.c)
+#   make deps         install the build and test dependencies
+#   make clean
+#
+# KDIR=...  build the module against other kernel headers (default: those
+#           of the Debian kernel the VM boots). V=1 shows the commands.
+
+M2M_CACHE ?= /var/cache/m2mguard
+VM_ABI := $(shell cat $(M2M_CACHE)/vm/abi 2>/dev/null)
+KDIR ?= /usr/src/linux-headers-$(VM_ABI)
+BUILD := build
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2)
+MAKEFLAGS += --no-print-directory
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKGS := libnl-genl-3.0 libnl-3.0 libmnl yaml-0.1 json-c libbpf libmaxminddb
+
+WERROR := $(if $(CI),-Werror)
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -Iinclude -Iinclude/uapi \
+	-I$(BUILD) -D_GNU_SOURCE
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+KSFT_CFLAGS := -isystem $(M2M_CACHE)/kselftest
+
+CTL_SRCS := $(wildcard ctl/*.c) kmod/rtable.c
+CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+HDRS := $(wildcard include/*/*.h include/uapi/linux/*.h ctl/*.h)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.skel.h,$(BPF_SRCS))
+BPF_ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+UNIT_SRCS := $(wildcard selftests/unit/*_test.c)
+UNIT_BINS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(UNIT_SRCS))
+BPFT_SRCS := $(wildcard selftests/bpf/*_test.c)
+BPFT_BINS := $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(BPFT_SRCS))
+
+.PHONY: all module bpf ctl tests check demo deps bench-lookup clean
+
+all: module bpf ctl tests
+
+deps:
+	$(Q)scripts/install-deps
+
+module:
+	$(Q)[ -d "$(KDIR)" ] || { echo "no kernel headers at '$(KDIR)':" \
+		"run 'make deps' or set KDIR" >&2; exit 1; }
+	$(call msg,KMOD,m2mguard.ko)
+	$(Q)$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(V),V=$(V)) modules \
+		$(if $(filter 1,$(V)),,>/dev/null)
+
+bpf: $(BPF_OBJS) $(BPF_SKELS)
+
+ctl: $(BUILD)/m2mctl
+
+tests: $(UNIT_BINS) $(BPFT_BINS)
+
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS) $(wildcard bpf/*.h)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
+		-Wall $(WERROR) -I$(BUILD) -Iinclude -Iinclude/uapi -Ibpf \
+		-c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/m2mctl: $(CTL_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/selftests/unit/%: selftests/unit/%.c kmod/rtable.c $(HDRS) \
+		$(wildcard selftests/unit/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) $< kmod/rtable.c -o $@
+
+$(BUILD)/selftests/bpf/%: selftests/bpf/%.c $(BPF_SKELS) $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(BUILD)/bpf $< \
+		$(shell pkg-config --libs libbpf) -o $@
+
+$(BUILD)/bench_lookup: selftests/bench/bench_lookup.c kmod/rtable.c $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -O3 -march=native $< kmod/rtable.c -o $@
+
+bench-lookup: $(BUILD)/bench_lookup
+	$(Q)$(BUILD)/bench_lookup
+
+check:
+	$(Q)scripts/check
+
+demo:
+	$(Q)scripts/demo
+
+clean:
+	$(Q)[ ! -d "$(KDIR)" ] || $(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null
+	$(Q)rm -rf $(BUILD)

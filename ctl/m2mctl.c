@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * m2mctl: the control tool of m2mguard. Global options, the command table
+ * and the help generated from it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "m2mctl.h"
+#include "out.h"
+
+struct opts opts;
+
+static const struct cmd cmds[] = {
+	{ "status", NULL, "",
+	  "datapath, version and the policy in force", cmd_status, 0, 0 },
+	{ "version", NULL, "", "m2mctl's version", cmd_version, 0, 0 },
+};
+
+static void usage(FILE *f)
+{
+	const struct cmd *c;
+	char name[64];
+
+	fprintf(f, "Usage: m2mctl [-j] [-v] [-n NETNS] OBJECT [VERB] [ARGS]\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json        print JSON\n"
+		"  -v, --verbose     say more\n"
+		"  -n, --netns NAME  act in network namespace NAME "
+		"(/run/netns/NAME)\n"
+		"  -h, --help        this text\n"
+		"\nCommands:\n");
+	for (c = cmds; c < cmds + sizeof(cmds) / sizeof(cmds[0]); c++) {
+		snprintf(name, sizeof(name), "%s%s%s %s", c->object,
+			 c->verb ? " " : "", c->verb ? c->verb : "", c->args);
+		fprintf(f, "  %-34s %s\n", name, c->help);
+	}
+	fprintf(f, "\nExit status: 0 success, 1 usage or input error, "
+		"2 the kernel or datapath refused.\n");
+}
+
+static int enter_netns(const char *name)
+{
+	char path[4096];
+	int fd;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "m2mctl: cannot open network namespace "
+			"`%s': %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "m2mctl: cannot enter network namespace "
+			"`%s': %s\n", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static const struct cmd *find_cmd(int argc, char **argv, int *used)
+{
+	const struct cmd *c, *lone = NULL;
+
+	for (c = cmds; c < cmds + sizeof(cmds) / sizeof(cmds[0]); c++) {
+		if (strcmp(c->object, argv[0]))
+			continue;
+		if (!c->verb)
+			lone = c;
+		else if (argc > 1 && !strcmp(c->verb, argv[1])) {
+			*used = 2;
+			return c;
+		}
+	}
+	*used = 1;
+	return lone;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *c;
+	int opt, used, nargs;
+
+	while ((opt = getopt_long(argc, argv, "+jvn:h", longopts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			opts.json = true;
+			break;
+		case 'v':
+			opts.verbose = true;
+			break;
+		case 'n':
+			opts.netns = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_INPUT;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return EXIT_INPUT;
+	}
+
+	c = find_cmd(argc, argv, &used);
+	if (!c) {
+		fprintf(stderr, "m2mctl: unknown command `%s%s%s'; "
+			"try `m2mctl --help'\n", argv[0],
+			argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+		return EXIT_INPUT;
+	}
+	nargs = argc - used;
+	if (nargs < c->min_args || nargs > c->max_args) {
+		fprintf(stderr, "m2mctl: usage: m2mctl %s%s%s %s\n", c->object,
+			c->verb ? " " : "", c->verb ? c->verb : "", c->args);
+		return EXIT_INPUT;
+	}
+	if (opts.netns && enter_netns(opts.netns))
+		return EXIT_INPUT;
+
+	out_init(opts.json);
+	return c->run(nargs, argv + used);
+}

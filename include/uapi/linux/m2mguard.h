@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * m2mguard generic netlink interface: the contract between the kernel
+ * module and m2mctl.
+ *
+ * Family "m2mguard", version M2M_GENL_VERSION. Every command that changes
+ * state needs CAP_NET_ADMIN in the user namespace that owns the network
+ * namespace of the socket; so does joining the "events" group. Rejected
+ * requests carry an extended ack message and, where one attribute is to
+ * blame, that attribute.
+ *
+ * A policy travels as one compiled policy blob (include/m2mguard/policy.h),
+ * sent in a transaction of chunks and swapped in whole at commit.
+ */
+#ifndef _UAPI_LINUX_M2MGUARD_H
+#define _UAPI_LINUX_M2MGUARD_H
+
+#define M2M_GENL_NAME		"m2mguard"
+#define M2M_GENL_VERSION	1
+#define M2M_GENL_MCGRP_EVENTS	"events"
+
+/* Largest M2M_A_DATA payload of one POLICY_CHUNK message. */
+#define M2M_CHUNK_MAX		(60 * 1024)
+
+enum m2m_cmd {
+	M2M_CMD_UNSPEC,
+
+	/*
+	 * GET_INFO (doit): no attributes.
+	 * Reply: VERSION, GENERATION, POLICY_HASH (absent with no policy),
+	 * POLICY_SIZE, MODE, EVENT_RATE, COUNTER_INTERVAL, PRIVACY, MEMORY,
+	 * TXN_ID (absent with no open transaction).
+	 */
+	M2M_CMD_GET_INFO,
+
+	/*
+	 * POLICY_BEGIN: POLICY_SIZE (u32, 1..max_policy_bytes module
+	 * parameter). Opens the namespace's one transaction; -EBUSY while
+	 * another is open. Reply: TXN_ID.
+	 */
+	M2M_CMD_POLICY_BEGIN,
+
+	/*
+	 * POLICY_CHUNK: TXN_ID, OFFSET (u32), DATA (binary, 1..M2M_CHUNK_MAX).
+	 * Chunks must arrive in order, without gaps or overlap.
+	 */
+	M2M_CMD_POLICY_CHUNK,
+
+	/*
+	 * POLICY_COMMIT: TXN_ID. Validates the complete blob and swaps it in;
+	 * on any error the transaction is dropped and the old policy stays.
+	 * Reply: GENERATION.
+	 */
+	M2M_CMD_POLICY_COMMIT,
+
+	/* POLICY_ABORT: TXN_ID. Drops the transaction. */
+	M2M_CMD_POLICY_ABORT,
+
+	/*
+	 * POLICY_GET (dumpit): no attributes. Each message: GENERATION,
+	 * POLICY_SIZE, OFFSET, DATA; the concatenated DATA is the blob in
+	 * force. An empty dump means no policy.
+	 */
+	M2M_CMD_POLICY_GET,
+
+	/*
+	 * COUNTERS_GET (dumpit): no attributes. Each message: GENERATION and
+	 * COUNTERS, an array of struct m2m_counter_rec.
+	 */
+	M2M_CMD_COUNTERS_GET,
+
+	/* COUNTERS_RESET: no attributes. */
+	M2M_CMD_COUNTERS_RESET,
+
+	/*
+	 * SET: any of MODE (u8, enum m2m_mode), EVENT_RATE (u32 events per
+	 * second per class and reason, 0..100000), COUNTER_INTERVAL (u32 ms,
+	 * 100..3600000), PRIVACY (u8, enum m2m_privacy).
+	 */
+	M2M_CMD_SET,
+
+	/* Notifications on the "events" group. */
+	M2M_CMD_EVENT_DROP,	/* EVENT (struct m2m_event), SUPPRESSED */
+	M2M_CMD_EVENT_COUNTERS,	/* GENERATION, COUNTERS */
+	M2M_CMD_EVENT_POLICY,	/* GENERATION, POLICY_HASH */
+
+	__M2M_CMD_MAX,
+};
+#define M2M_CMD_MAX (__M2M_CMD_MAX - 1)
+
+enum m2m_attr {
+	M2M_A_UNSPEC,
+	M2M_A_VERSION,		/* string, module version */
+	M2M_A_GENERATION,	/* u64, policies committed since load */
+	M2M_A_POLICY_HASH,	/* binary, SHA-256 of the blob, 32 bytes */
+	M2M_A_POLICY_SIZE,	/* u32, bytes */
+	M2M_A_TXN_ID,		/* u32, nonzero */
+	M2M_A_OFFSET,		/* u32, bytes into the blob */
+	M2M_A_DATA,		/* binary, part of the blob */
+	M2M_A_MODE,		/* u8, enum m2m_mode */
+	M2M_A_EVENT_RATE,	/* u32 */
+	M2M_A_COUNTER_INTERVAL,	/* u32, ms */
+	M2M_A_PRIVACY,		/* u8, enum m2m_privacy */
+	M2M_A_MEMORY,		/* u64, bytes held by the policy in force */
+	M2M_A_COUNTERS,		/* binary, struct m2m_counter_rec[] */
+	M2M_A_EVENT,		/* binary, struct m2m_event */
+	M2M_A_SUPPRESSED,	/* u32, events not sent since the last one */
+	M2M_A_PAD,
+
+	__M2M_A_MAX,
+};
+#define M2M_A_MAX (__M2M_A_MAX - 1)
+
+enum m2m_mode {
+	M2M_MODE_ENFORCE,
+	M2M_MODE_AUDIT,
+	__M2M_MODE_MAX,
+};
+#define M2M_MODE_MAX (__M2M_MODE_MAX - 1)
+
+enum m2m_privacy {
+	M2M_PRIVACY_PSEUDONYM,	/* keyed hash of the source address */
+	M2M_PRIVACY_TRUNCATE,	/* IPv4 /24, IPv6 /48 */
+	M2M_PRIVACY_RAW,
+	__M2M_PRIVACY_MAX,
+};
+#define M2M_PRIVACY_MAX (__M2M_PRIVACY_MAX - 1)
+
+#endif /* _UAPI_LINUX_M2MGUARD_H */
