@@ -29,7 +29,7 @@ endif
 CC ?= gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
-PKGS := libnl-genl-3.0 libnl-3.0 libmnl yaml-0.1 json-c libbpf libmaxminddb
+PKGS := libmnl yaml-0.1 json-c libbpf libmaxminddb libcrypto
 
 WERROR := $(if $(CI),-Werror)
 CFLAGS ?= -O2 -g
@@ -39,8 +39,12 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 KSFT_CFLAGS := -isystem $(M2M_CACHE)/kselftest
 
-CTL_SRCS := $(wildcard ctl/*.c) kmod/rtable.c
-CTL_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CTL_SRCS))
+# Code shared by the module and userspace, and the body of m2mctl: one
+# static library that m2mctl and the tests link.
+SHARED_SRCS := kmod/rtable.c kmod/tables.c kmod/verdict.c
+LIB_SRCS := $(filter-out ctl/m2mctl.c,$(wildcard ctl/*.c)) $(SHARED_SRCS)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB := $(BUILD)/libm2mctl.a
 HDRS := $(wildcard include/*/*.h include/uapi/linux/*.h ctl/*.h)
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -96,15 +100,31 @@ $(BUILD)/%.o: %.c $(HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/m2mctl: $(CTL_OBJS)
+# The built-in zones and the ISO 3166-1 list, generated from data/.
+$(BUILD)/zones_data.c: scripts/gen-zones data/jurisdictions.tsv \
+		data/iso3166.txt
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/gen-zones data/jurisdictions.tsv data/iso3166.txt > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/ctl/zones.o: $(BUILD)/zones_data.c
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/m2mctl: $(BUILD)/ctl/m2mctl.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(BUILD)/selftests/unit/%: selftests/unit/%.c kmod/rtable.c $(HDRS) \
+$(BUILD)/selftests/unit/%: selftests/unit/%.c $(LIB) $(HDRS) \
 		$(wildcard selftests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) $< kmod/rtable.c -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(KSFT_CFLAGS) -Ictl $< $(LIB) \
+		$(PKG_LIBS) -o $@
 
 $(BUILD)/selftests/bpf/%: selftests/bpf/%.c $(BPF_SKELS) $(HDRS)
 	$(call msg,CC,$@)
@@ -112,10 +132,12 @@ $(BUILD)/selftests/bpf/%: selftests/bpf/%.c $(BPF_SKELS) $(HDRS)
 	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(BUILD)/bpf $< \
 		$(shell pkg-config --libs libbpf) -o $@
 
-$(BUILD)/bench_lookup: selftests/bench/bench_lookup.c kmod/rtable.c $(HDRS)
+$(BUILD)/bench_lookup: selftests/bench/bench_lookup.c kmod/rtable.c $(HDRS) \
+		$(wildcard selftests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -O3 -march=native $< kmod/rtable.c -o $@
+	$(Q)$(CC) $(CFLAGS) -O3 -march=native -Iselftests/unit $< kmod/rtable.c \
+		-o $@
 
 bench-lookup: $(BUILD)/bench_lookup
 	$(Q)$(BUILD)/bench_lookup

@@ -18,6 +18,25 @@
 struct opts opts;
 
 static const struct cmd cmds[] = {
+	{ "policy", "check", "FILE",
+	  "compile a policy and say what it holds",
+	  cmd_policy_check, 1, 1 },
+	{ "policy", "load", "FILE [--dry-run]",
+	  "swap a policy in atomically, or show what would change",
+	  cmd_policy_load, 1, 2 },
+	{ "policy", "compile", "FILE -o OUT", "write the compiled policy",
+	  cmd_policy_compile, 3, 3 },
+	{ "policy", "diff", "FILE",
+	  "what FILE changes against the policy in force",
+	  cmd_policy_diff, 1, 1 },
+	{ "policy", "show", "", "the policy in force", cmd_policy_show, 0, 0 },
+	{ "stats", "reset", "", "zero the counters", cmd_stats_reset, 0, 0 },
+	{ "stats", NULL, "[--by reason|endpoint|class|country]...",
+	  "counters of the policy in force", cmd_stats, 0, 8 },
+	{ "mode", NULL, "enforce|audit", "drop, or only count, what is not "
+	  "compliant", cmd_mode, 1, 1 },
+	{ "explain", NULL, "SRC DST [PROTO [PORT]] [--policy FILE]",
+	  "the verdict for one flow, and why", cmd_explain, 2, 6 },
 	{ "status", NULL, "",
 	  "datapath, version and the policy in force", cmd_status, 0, 0 },
 	{ "version", NULL, "", "m2mctl's version", cmd_version, 0, 0 },

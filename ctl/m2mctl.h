@@ -34,6 +34,15 @@ struct cmd {
 };
 
 int cmd_status(int argc, char **argv);
+int cmd_policy_check(int argc, char **argv);
+int cmd_policy_load(int argc, char **argv);
+int cmd_policy_compile(int argc, char **argv);
+int cmd_policy_diff(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_policy_show(int argc, char **argv);
+int cmd_mode(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_stats_reset(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif /* M2MCTL_H */

@@ -98,6 +98,13 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_ERROR;
 }
 
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_STOP;
+}
+
 static int reply_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct talk *t = data;
@@ -108,7 +115,11 @@ static int reply_cb(const struct nlmsghdr *nlh, void *data)
 static int talk(struct m2m_nl *nl, struct nlmsghdr *msg, mnl_cb_t cb,
 		void *data, int quiet)
 {
-	mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb };
+	/* A control type without a callback here would be ignored. */
+	mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = error_cb,
+		[NLMSG_DONE] = done_cb,
+	};
 	struct talk t = { .quiet = quiet, .cb = cb, .data = data };
 	unsigned int seq = msg->nlmsg_seq;
 	int ret;
@@ -118,7 +129,7 @@ static int talk(struct m2m_nl *nl, struct nlmsghdr *msg, mnl_cb_t cb,
 
 	do {
 		ret = mnl_socket_recvfrom(nl->sock, nl->buf,
-					  MNL_SOCKET_BUFFER_SIZE);
+					  M2M_NL_BUF);
 		if (ret < 0)
 			return -errno;
 		errno = 0;
@@ -143,7 +154,7 @@ int m2m_nl_open(struct m2m_nl *nl)
 	int one = 1, err;
 
 	memset(nl, 0, sizeof(*nl));
-	nl->buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	nl->buf = malloc(M2M_NL_BUF);
 	nl->sock = mnl_socket_open(NETLINK_GENERIC);
 	if (!nl->buf || !nl->sock) {
 		err = -errno;

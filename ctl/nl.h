@@ -8,12 +8,15 @@
 #include <libmnl/libmnl.h>
 #include <stdint.h>
 
+/* Room for a full policy chunk, and for the largest dump message. */
+#define M2M_NL_BUF	(128 * 1024)
+
 struct m2m_nl {
 	struct mnl_socket *sock;
 	uint16_t family;
 	unsigned int portid;
 	unsigned int seq;
-	char *buf;		/* MNL_SOCKET_BUFFER_SIZE bytes */
+	char *buf;		/* M2M_NL_BUF bytes */
 };
 
 /*

@@ -15,12 +15,19 @@
 #ifndef _UAPI_LINUX_M2MGUARD_H
 #define _UAPI_LINUX_M2MGUARD_H
 
+#include <linux/types.h>
+
 #define M2M_GENL_NAME		"m2mguard"
 #define M2M_GENL_VERSION	1
 #define M2M_GENL_MCGRP_EVENTS	"events"
 
 /* Largest M2M_A_DATA payload of one POLICY_CHUNK message. */
 #define M2M_CHUNK_MAX		(60 * 1024)
+
+/* Limits of the settings (SET, and the compiled policy's defaults). */
+#define M2M_EVENT_RATE_MAX	100000
+#define M2M_COUNTER_INTERVAL_MIN	100
+#define M2M_COUNTER_INTERVAL_MAX	3600000
 
 enum m2m_cmd {
 	M2M_CMD_UNSPEC,
@@ -74,8 +81,9 @@ enum m2m_cmd {
 
 	/*
 	 * SET: any of MODE (u8, enum m2m_mode), EVENT_RATE (u32 events per
-	 * second per class and reason, 0..100000), COUNTER_INTERVAL (u32 ms,
-	 * 100..3600000), PRIVACY (u8, enum m2m_privacy).
+	 * second per class and reason, 0..M2M_EVENT_RATE_MAX),
+	 * COUNTER_INTERVAL (u32 ms, M2M_COUNTER_INTERVAL_MIN..MAX), PRIVACY
+	 * (u8, enum m2m_privacy).
 	 */
 	M2M_CMD_SET,
 
@@ -125,5 +133,62 @@ enum m2m_privacy {
 	__M2M_PRIVACY_MAX,
 };
 #define M2M_PRIVACY_MAX (__M2M_PRIVACY_MAX - 1)
+
+/*
+ * Why a packet got its verdict. Counted per reason; a would-be drop seen
+ * in audit mode passes and is counted under its reason as audited.
+ */
+enum m2m_reason {
+	M2M_R_UNSCOPED,		/* source in no class: pass */
+	M2M_R_ALLOW,		/* allowlisted, in zone, consented */
+	M2M_R_ALLOW_BASIS,	/* allowed by an endpoint's transfer basis */
+	M2M_R_NOT_ALLOWLISTED,	/* drop: no endpoint for dst/proto/port */
+	M2M_R_RESIDENCY,	/* drop: jurisdiction outside the zone */
+	M2M_R_NO_CONSENT,	/* drop: no purpose in common */
+	M2M_R_PLAINTEXT,	/* drop: TLS required, not seen */
+	__M2M_R_MAX,
+};
+#define M2M_R_MAX (__M2M_R_MAX - 1)
+
+/* Counter tables of struct m2m_counter_rec. */
+enum m2m_counter_table {
+	M2M_CT_REASON,		/* key: reason, + __M2M_R_MAX if audited */
+	M2M_CT_ENDPOINT,	/* key: endpoint index */
+	M2M_CT_CLASS,		/* key: class index * 2 * __M2M_R_MAX + the
+				 * M2M_CT_REASON key */
+	M2M_CT_JURISDICTION,	/* key: jurisdiction (see m2m_jur_code) */
+	__M2M_CT_MAX,
+};
+
+struct m2m_counter_rec {
+	__u16 table;		/* enum m2m_counter_table */
+	__u16 reserved;
+	__u32 key;
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* How the source address of an event is shown. */
+enum m2m_event_src {
+	M2M_SRC_PSEUDONYM,	/* src: 8-byte keyed hash, rest zero */
+	M2M_SRC_TRUNCATED,	/* src: IPv4 /24 or IPv6 /48 */
+	M2M_SRC_RAW,
+};
+
+struct m2m_event {
+	__u64 generation;	/* of the policy that gave the verdict */
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 reason;		/* enum m2m_reason */
+	__u8 audited;		/* 1: passed because of audit mode */
+	__u8 proto;		/* IPPROTO_* */
+	__u16 dport;		/* host order, 0 without ports */
+	__u16 jurisdiction;	/* m2m_jur_code, 0 unknown */
+	__u32 class_idx;	/* class index */
+	__u32 endpoint;		/* endpoint index + 1, 0 for none */
+	__u8 src_kind;		/* enum m2m_event_src */
+	__u8 reserved[7];
+	__u8 dst[16];		/* network order; IPv4 in the first 4 */
+	__u8 src[16];		/* per src_kind */
+};
 
 #endif /* _UAPI_LINUX_M2MGUARD_H */

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policies in force: creating one from a validated blob, swapping it in
+ * for the packet path, and freeing the old one once no packet can still
+ * be looking at it.
+ *
+ * The hooks read m2m_net.policy once per packet under RCU, so a packet is
+ * classified wholly by the old or wholly by the new policy. Freeing waits
+ * for a grace period in process context (rcu_work), because the blob and
+ * the tables are vmalloc'ed.
+ */
+#include <crypto/sha2.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "m2mguard.h"
+
+static struct workqueue_struct *m2m_free_wq;
+
+struct m2m_policy *m2m_policy_create(void *blob, u32 len, u64 generation,
+				     const char **why)
+{
+	struct m2m_policy *p;
+	int err;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p) {
+		*why = "out of memory for the policy";
+		return ERR_PTR(-ENOMEM);
+	}
+
+	err = m2m_tables_open(&p->t, blob, len, why);
+	if (err)
+		goto err_free;
+
+	p->nctr = m2m_ctr_count(&p->t);
+	p->ctr = __alloc_percpu_gfp(p->nctr * sizeof(struct m2m_ctr),
+				    __alignof__(struct m2m_ctr),
+				    GFP_KERNEL_ACCOUNT);
+	if (!p->ctr) {
+		err = -ENOMEM;
+		*why = "out of memory for the policy's counters";
+		goto err_tables;
+	}
+
+	p->blob = blob;
+	p->len = len;
+	p->generation = generation;
+	sha256(blob, len, p->hash);
+	p->memory = len + m2m_tables_size(&p->t) +
+		    num_possible_cpus() * p->nctr * sizeof(struct m2m_ctr);
+	return p;
+
+err_tables:
+	m2m_tables_close(&p->t);
+err_free:
+	kfree(p);
+	return ERR_PTR(err);
+}
+
+static void m2m_policy_free(struct m2m_policy *p)
+{
+	m2m_tables_close(&p->t);
+	free_percpu(p->ctr);
+	kvfree(p->blob);
+	kfree(p);
+}
+
+static void m2m_policy_free_work(struct work_struct *work)
+{
+	struct m2m_policy *p;
+
+	p = container_of(to_rcu_work(work), struct m2m_policy, free_work);
+	m2m_policy_free(p);
+}
+
+/* Free P after every reader that may have seen it is gone. */
+void m2m_policy_put(struct m2m_policy *p)
+{
+	if (!p)
+		return;
+	INIT_RCU_WORK(&p->free_work, m2m_policy_free_work);
+	queue_rcu_work(m2m_free_wq, &p->free_work);
+}
+
+/* Make P (or no policy) the one in force; the caller holds mn->lock. */
+void m2m_policy_replace(struct m2m_net *mn, struct m2m_policy *p)
+{
+	struct m2m_policy *old;
+
+	old = rcu_replace_pointer(mn->policy, p, lockdep_is_held(&mn->lock));
+	m2m_policy_put(old);
+}
+
+int __init m2m_policy_init(void)
+{
+	m2m_free_wq = alloc_workqueue("m2mguard_free", 0, 0);
+	return m2m_free_wq ? 0 : -ENOMEM;
+}
+
+/* Called after every namespace dropped its policy. */
+void m2m_policy_exit(void)
+{
+	rcu_barrier();
+	destroy_workqueue(m2m_free_wq);
+}
