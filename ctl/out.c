@@ -5,6 +5,8 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <json-c/json.h>
 
 #include "out.h"
@@ -14,6 +16,23 @@
 static bool json;
 static struct json_object *stack[OUT_DEPTH];
 static int depth;		/* text: indentation; JSON: stack height */
+
+/*
+ * In text, an array of objects prints as a table: the objects' labels
+ * are the header, each object a row. Rows are kept until the array ends
+ * so that the columns can be aligned.
+ */
+#define TABLE_COLS 16
+
+static struct {
+	int array_depth;	/* depth of the array, 0 outside one */
+	bool in_row;
+	int ncols;		/* of the first row */
+	int col;
+	int nrows;
+	const char *head[TABLE_COLS];
+	char **cells;		/* nrows * TABLE_COLS */
+} table;
 
 void out_init(bool want_json)
 {
@@ -61,12 +80,84 @@ void out_end(void)
 	depth = 0;
 }
 
+static void row_begin(void)
+{
+	char **cells;
+
+	cells = realloc(table.cells, (table.nrows + 1) * TABLE_COLS *
+			sizeof(*cells));
+	if (!cells)
+		abort();
+	table.cells = cells;
+	memset(cells + table.nrows * TABLE_COLS, 0,
+	       TABLE_COLS * sizeof(*cells));
+	table.in_row = true;
+	table.col = 0;
+}
+
+static void row_cell(const char *label, const char *val)
+{
+	if (table.col >= TABLE_COLS)
+		return;
+	if (table.nrows == 0)
+		table.head[table.col] = label;
+	table.cells[table.nrows * TABLE_COLS + table.col++] = strdup(val);
+}
+
+static void table_print(void)
+{
+	int w[TABLE_COLS] = { 0 }, r, c, ncols = table.ncols;
+	const char *cell;
+
+	for (c = 0; c < ncols; c++)
+		w[c] = strlen(table.head[c]);
+	for (r = 0; r < table.nrows; r++)
+		for (c = 0; c < ncols; c++) {
+			cell = table.cells[r * TABLE_COLS + c];
+			if (cell && (int)strlen(cell) > w[c])
+				w[c] = strlen(cell);
+		}
+	w[ncols - 1] = 0;	/* no padding after the last column */
+	printf("%*s", depth * 2, "");
+	for (c = 0; c < ncols; c++)
+		printf("%-*s%s", w[c], table.head[c],
+		       c + 1 < ncols ? "  " : "\n");
+	for (r = 0; r < table.nrows; r++) {
+		printf("%*s", depth * 2, "");
+		for (c = 0; c < ncols; c++) {
+			cell = table.cells[r * TABLE_COLS + c];
+			printf("%-*s%s", w[c], cell ? cell : "-",
+			       c + 1 < ncols ? "  " : "\n");
+		}
+	}
+}
+
+static void table_end(void)
+{
+	int i;
+
+	if (table.nrows)
+		table_print();
+	else
+		printf("%*s(none)\n", depth * 2, "");
+	for (i = 0; i < table.nrows * TABLE_COLS; i++)
+		free(table.cells[i]);
+	free(table.cells);
+	memset(&table, 0, sizeof(table));
+}
+
 void out_object(const char *key, const char *title)
 {
 	if (json) {
 		push(key, json_object_new_object());
 		return;
 	}
+	if (table.array_depth && table.array_depth == depth && !title) {
+		row_begin();
+		return;
+	}
+	if (table.in_row)
+		return;
 	if (title)
 		printf("%*s%s:\n", depth * 2, "", title);
 	depth++;
@@ -74,6 +165,13 @@ void out_object(const char *key, const char *title)
 
 void out_object_end(void)
 {
+	if (!json && table.in_row) {
+		if (table.nrows == 0)
+			table.ncols = table.col;
+		table.nrows++;
+		table.in_row = false;
+		return;
+	}
 	depth--;
 }
 
@@ -86,10 +184,16 @@ void out_array(const char *key, const char *title)
 	if (title)
 		printf("%*s%s:\n", depth * 2, "", title);
 	depth++;
+	if (!table.array_depth)
+		table.array_depth = depth;
 }
 
 void out_array_end(void)
 {
+	if (!json && table.array_depth == depth && table.nrows)
+		table_end();
+	else if (!json && table.array_depth == depth)
+		memset(&table, 0, sizeof(table));
 	depth--;
 }
 
@@ -97,6 +201,10 @@ static void text(const char *label, const char *val)
 {
 	char l[64];
 
+	if (table.in_row) {
+		row_cell(label, val);
+		return;
+	}
 	snprintf(l, sizeof(l), "%s:", label);
 	printf("%*s%-20s %s\n", depth * 2, "", l, val);
 }

@@ -87,6 +87,30 @@ static void print_rec(const struct m2m_tables *t,
 	out_object_end();
 }
 
+/*
+ * An endpoint with several port ranges is several records in the policy,
+ * each counted apart: add them up under the first record of the name.
+ */
+static void merge_endpoints(struct snapshot *s)
+{
+	const struct m2m_endpoint *ep = s->t.endpoints;
+	struct m2m_counter_rec *r, *q;
+
+	for (r = s->recs; r < s->recs + s->n; r++) {
+		if (r->table != M2M_CT_ENDPOINT || !r->packets)
+			continue;
+		for (q = s->recs; q < r; q++) {
+			if (q->table != M2M_CT_ENDPOINT ||
+			    ep[q->key].name != ep[r->key].name)
+				continue;
+			q->packets += r->packets;
+			q->bytes += r->bytes;
+			r->packets = r->bytes = 0;
+			break;
+		}
+	}
+}
+
 static void print_table(const struct snapshot *s, unsigned int table,
 			const char *key, const char *title)
 {
@@ -179,6 +203,7 @@ int cmd_stats(int argc, char **argv)
 	if (take_snapshot(&s, &generation))
 		return EXIT_REFUSED;
 
+	merge_endpoints(&s);
 	out_begin();
 	out_u64("generation", "generation", generation);
 	if (by & BY_REASON)

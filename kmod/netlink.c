@@ -384,7 +384,13 @@ static int m2m_nl_policy_dumpit(struct sk_buff *skb,
 	if (!p || off >= p->len)
 		goto out;
 
+	/* As much as this message can take beside its other attributes. */
 	len = min_t(u32, p->len - off, M2M_CHUNK_MAX);
+	len = min_t(u32, len, max_t(int, skb_tailroom(skb) - 128, 0) & ~7);
+	if (!len) {
+		err = -EMSGSIZE;
+		goto out;
+	}
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &m2m_genl_family, NLM_F_MULTI, M2M_CMD_POLICY_GET);
 	if (!hdr) {
