@@ -59,7 +59,10 @@ static void usage(FILE *f)
 	for (c = cmds; c < cmds + sizeof(cmds) / sizeof(cmds[0]); c++) {
 		snprintf(name, sizeof(name), "%s%s%s %s", c->object,
 			 c->verb ? " " : "", c->verb ? c->verb : "", c->args);
-		fprintf(f, "  %-34s %s\n", name, c->help);
+		if (strlen(name) > 34)
+			fprintf(f, "  %s\n  %-34s %s\n", name, "", c->help);
+		else
+			fprintf(f, "  %-34s %s\n", name, c->help);
 	}
 	fprintf(f, "\nExit status: 0 success, 1 usage or input error, "
 		"2 the kernel or datapath refused.\n");
