@@ -154,8 +154,8 @@ enum m2m_reason {
 enum m2m_counter_table {
 	M2M_CT_REASON,		/* key: reason, + __M2M_R_MAX if audited */
 	M2M_CT_ENDPOINT,	/* key: endpoint index */
-	M2M_CT_CLASS,		/* key: class index * 2 * __M2M_R_MAX + the
-				 * M2M_CT_REASON key */
+	/* key: class index * 2 * __M2M_R_MAX + the M2M_CT_REASON key */
+	M2M_CT_CLASS,
 	M2M_CT_JURISDICTION,	/* key: jurisdiction (see m2m_jur_code) */
 	__M2M_CT_MAX,
 };
