@@ -43,6 +43,12 @@ int kmod_push(struct m2m_nl *nl, const void *blob, uint32_t len,
 		M2M_A_GENERATION, generation });
 }
 
+int kmod_clear(struct m2m_nl *nl)
+{
+	return m2m_nl_talk(nl, m2m_nl_msg(nl, M2M_CMD_POLICY_CLEAR, 0), NULL,
+			   NULL);
+}
+
 int kmod_u32_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kmod_attr *want = data;

@@ -15,6 +15,9 @@
 int kmod_push(struct m2m_nl *nl, const void *blob, uint32_t len,
 	      uint64_t *generation);
 
+/* Remove the policy in force; -ENOENT (after "Error: ...") with none. */
+int kmod_clear(struct m2m_nl *nl);
+
 /* The blob in force (malloc'ed), or -ENOENT with none. */
 int kmod_fetch(struct m2m_nl *nl, void **blob, uint32_t *len,
 	       uint64_t *generation);

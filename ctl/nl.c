@@ -194,6 +194,69 @@ err_free:
 	return err;
 }
 
+/* The id of the group named NAME in a CTRL_ATTR_MCAST_GROUPS reply. */
+struct group {
+	const char *name;
+	uint32_t id;
+};
+
+static int group_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *attr, *grp, *a;
+	struct group *g = data;
+	const char *name;
+	uint32_t id;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != CTRL_ATTR_MCAST_GROUPS)
+			continue;
+		mnl_attr_for_each_nested(grp, attr) {
+			name = NULL;
+			id = 0;
+			mnl_attr_for_each_nested(a, grp) {
+				if (mnl_attr_get_type(a) ==
+				    CTRL_ATTR_MCAST_GRP_NAME &&
+				    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+					name = mnl_attr_get_str(a);
+				if (mnl_attr_get_type(a) ==
+				    CTRL_ATTR_MCAST_GRP_ID &&
+				    !mnl_attr_validate(a, MNL_TYPE_U32))
+					id = mnl_attr_get_u32(a);
+			}
+			if (name && !strcmp(name, g->name))
+				g->id = id;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int m2m_nl_join_events(struct m2m_nl *nl)
+{
+	struct group g = { .name = M2M_GENL_MCGRP_EVENTS };
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = put_header(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, 0);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, M2M_GENL_NAME);
+	err = talk(nl, nlh, group_cb, &g, 0);
+	if (err)
+		return err;
+	if (!g.id) {
+		fprintf(stderr, "Error: the module has no `%s' group\n",
+			M2M_GENL_MCGRP_EVENTS);
+		return -ENOENT;
+	}
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &g.id,
+				  sizeof(g.id)) < 0) {
+		err = -errno;
+		fprintf(stderr, "Error: cannot join the `%s' group: %s%s\n",
+			M2M_GENL_MCGRP_EVENTS, strerror(errno),
+			errno == EPERM ? " (it needs CAP_NET_ADMIN)" : "");
+		return err;
+	}
+	return 0;
+}
+
 void m2m_nl_close(struct m2m_nl *nl)
 {
 	if (nl->sock)

@@ -37,4 +37,11 @@ struct nlmsghdr *m2m_nl_msg(struct m2m_nl *nl, uint8_t cmd, uint16_t flags);
 int m2m_nl_talk(struct m2m_nl *nl, struct nlmsghdr *msg, mnl_cb_t cb,
 		void *data);
 
+/*
+ * Join the family's "events" multicast group. Returns 0, or a negative
+ * errno after printing why (-EPERM: it needs CAP_NET_ADMIN). Keep such a
+ * socket for the events: requests on it would see them as replies.
+ */
+int m2m_nl_join_events(struct m2m_nl *nl);
+
 #endif /* M2MCTL_NL_H */

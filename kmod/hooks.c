@@ -123,6 +123,8 @@ static unsigned int m2m_hook(void *priv, struct sk_buff *skb,
 
 	m2m_classify(&p->t, &f, READ_ONCE(mn->mode), &v);
 	m2m_ctr_account(p, &v, skb->len);
+	if (v.drop || v.audited)
+		m2m_events_drop(state->net, p, &f, &v);
 	return v.drop ? NF_DROP : NF_ACCEPT;
 }
 

@@ -7,6 +7,7 @@
 
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/siphash.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
@@ -38,6 +39,7 @@ struct m2m_policy {
 	struct m2m_ctr __percpu *ctr;	/* see m2m_ctr_index() */
 	u32 nctr;
 	size_t memory;
+	struct m2m_events *events;	/* rate and flow state, events.c */
 	struct rcu_work free_work;
 };
 
@@ -62,6 +64,13 @@ struct m2m_net {
 	u32 event_rate;
 	u32 counter_interval;	/* ms */
 	bool hooks_registered;
+	bool pinned;		/* holds a module reference, policy.c */
+
+	/* events.c */
+	struct net *net;
+	siphash_key_t event_key;	/* pseudonyms and flow hashes */
+	atomic64_t events_lost;
+	struct delayed_work snapshot_work;
 };
 
 struct m2m_net *m2m_net(const struct net *net);
@@ -71,6 +80,7 @@ struct m2m_policy *m2m_policy_create(void *blob, u32 len, u64 generation,
 				     const char **why);
 void m2m_policy_put(struct m2m_policy *p);
 void m2m_policy_replace(struct m2m_net *mn, struct m2m_policy *p);
+void m2m_policy_pin(struct m2m_net *mn);
 int m2m_policy_init(void);
 void m2m_policy_exit(void);
 
@@ -95,5 +105,19 @@ void m2m_txn_exit(void);
 /* netlink.c */
 int m2m_netlink_init(void);
 void m2m_netlink_exit(void);
+bool m2m_nl_listening(struct net *net);
+void *m2m_nl_notify_put(struct sk_buff *skb, u8 cmd);
+int m2m_nl_notify(struct net *net, struct sk_buff *skb, gfp_t gfp);
+
+/* events.c */
+size_t m2m_events_size(const struct m2m_tables *t);
+int m2m_events_alloc(struct m2m_policy *p);
+void m2m_events_free(struct m2m_policy *p);
+void m2m_events_net_init(struct net *net);
+void m2m_events_net_exit(struct net *net);
+void m2m_events_drop(struct net *net, struct m2m_policy *p,
+		     const struct m2m_flow *f, const struct m2m_verdict *v);
+void m2m_events_policy(struct net *net, const struct m2m_policy *p);
+void m2m_events_kick(struct net *net);
 
 #endif /* _M2MGUARD_H */

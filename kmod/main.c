@@ -29,6 +29,7 @@ static int __net_init m2m_net_init(struct net *net)
 	mn->privacy = M2M_PRIVACY_PSEUDONYM;
 	mn->event_rate = 10;
 	mn->counter_interval = 1000;
+	m2m_events_net_init(net);
 	return m2m_hooks_register(net);
 }
 
@@ -37,6 +38,7 @@ static void __net_exit m2m_net_exit(struct net *net)
 	struct m2m_net *mn = m2m_net(net);
 
 	m2m_hooks_unregister(net);
+	m2m_events_net_exit(net);
 
 	mutex_lock(&mn->lock);
 	m2m_txn_free(mn->txn);

@@ -45,6 +45,9 @@ static const struct nla_policy m2m_txn_policy[M2M_A_MAX + 1] = {
 	[M2M_A_TXN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+/* For the operations that take no attributes: any is refused. */
+static const struct nla_policy m2m_none_policy[M2M_A_MAX + 1] = {};
+
 static const struct nla_policy m2m_set_policy[M2M_A_MAX + 1] = {
 	[M2M_A_MODE] = NLA_POLICY_MAX(NLA_U8, M2M_MODE_MAX),
 	[M2M_A_EVENT_RATE] = NLA_POLICY_FULL_RANGE(NLA_U32,
@@ -82,7 +85,9 @@ static int m2m_put_info(struct sk_buff *msg, struct m2m_net *mn)
 	    nla_put_u8(msg, M2M_A_MODE, mn->mode) ||
 	    nla_put_u8(msg, M2M_A_PRIVACY, mn->privacy) ||
 	    nla_put_u32(msg, M2M_A_EVENT_RATE, mn->event_rate) ||
-	    nla_put_u32(msg, M2M_A_COUNTER_INTERVAL, mn->counter_interval))
+	    nla_put_u32(msg, M2M_A_COUNTER_INTERVAL, mn->counter_interval) ||
+	    nla_put_u64_64bit(msg, M2M_A_EVENTS_LOST,
+			      atomic64_read(&mn->events_lost), M2M_A_PAD))
 		return -EMSGSIZE;
 	if (p && (nla_put(msg, M2M_A_POLICY_HASH, sizeof(p->hash), p->hash) ||
 		  nla_put_u32(msg, M2M_A_POLICY_SIZE, p->len) ||
@@ -112,6 +117,9 @@ static int m2m_nl_get_info_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	}
 
+	/* A new listener's first request: see M2M_CMD_EVENT_COUNTERS. */
+	m2m_events_kick(genl_info_net(info));
+
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 }
@@ -137,6 +145,26 @@ static int m2m_reply_u64(struct genl_info *info, u8 cmd, int attr, u64 val,
 	return genlmsg_reply(msg, info);
 }
 
+/*
+ * Whether INFO lacks attribute TYPE, which its operation needs; if so, the
+ * extended ack names it.
+ */
+static bool m2m_nl_missing(struct genl_info *info, int type)
+{
+	static const char *const msgs[M2M_A_MAX + 1] = {
+		[M2M_A_POLICY_SIZE] = "missing M2M_A_POLICY_SIZE",
+		[M2M_A_TXN_ID] = "missing M2M_A_TXN_ID",
+		[M2M_A_OFFSET] = "missing M2M_A_OFFSET",
+		[M2M_A_DATA] = "missing M2M_A_DATA",
+	};
+
+	if (!GENL_REQ_ATTR_CHECK(info, type))
+		return false;
+	if (info->extack)
+		info->extack->_msg = msgs[type];
+	return true;
+}
+
 static int m2m_nl_begin_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct m2m_net *mn = m2m_net(genl_info_net(info));
@@ -144,7 +172,7 @@ static int m2m_nl_begin_doit(struct sk_buff *skb, struct genl_info *info)
 	struct m2m_txn *txn;
 	u32 size, id;
 
-	if (GENL_REQ_ATTR_CHECK(info, M2M_A_POLICY_SIZE))
+	if (m2m_nl_missing(info, M2M_A_POLICY_SIZE))
 		return -EINVAL;
 	size = nla_get_u32(info->attrs[M2M_A_POLICY_SIZE]);
 	if (size > m2m_max_policy_bytes) {
@@ -156,7 +184,13 @@ static int m2m_nl_begin_doit(struct sk_buff *skb, struct genl_info *info)
 	txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
 	if (!txn)
 		return -ENOMEM;
-	txn->buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	/*
+	 * SIZE is the user's to choose, up to what the administrator allows:
+	 * a size that cannot be had fails the request, quietly, and never
+	 * calls the OOM killer.
+	 */
+	txn->buf = kvmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+			    __GFP_RETRY_MAYFAIL);
 	if (!txn->buf) {
 		kfree(txn);
 		NL_SET_ERR_MSG(extack, "out of memory for the policy");
@@ -216,9 +250,9 @@ static int m2m_nl_chunk_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 off, len;
 	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, M2M_A_TXN_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, M2M_A_OFFSET) ||
-	    GENL_REQ_ATTR_CHECK(info, M2M_A_DATA))
+	if (m2m_nl_missing(info, M2M_A_TXN_ID) ||
+	    m2m_nl_missing(info, M2M_A_OFFSET) ||
+	    m2m_nl_missing(info, M2M_A_DATA))
 		return -EINVAL;
 	data = info->attrs[M2M_A_DATA];
 	off = nla_get_u32(info->attrs[M2M_A_OFFSET]);
@@ -246,6 +280,16 @@ static int m2m_nl_chunk_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/* The settings of a new policy, in force until SET changes them. */
+static void m2m_apply_settings(struct m2m_net *mn,
+			       const struct m2m_settings *s)
+{
+	WRITE_ONCE(mn->mode, s->mode);
+	WRITE_ONCE(mn->privacy, s->privacy);
+	WRITE_ONCE(mn->event_rate, s->event_rate);
+	WRITE_ONCE(mn->counter_interval, s->counter_interval);
+}
+
 /* Validate the complete blob of TXN and make it the policy in force. */
 static int m2m_txn_commit(struct m2m_net *mn, struct m2m_txn *txn,
 			  struct netlink_ext_ack *extack)
@@ -269,7 +313,9 @@ static int m2m_txn_commit(struct m2m_net *mn, struct m2m_txn *txn,
 	txn->buf = NULL;	/* now the policy's */
 
 	mn->generation++;
+	m2m_apply_settings(mn, p->t.settings);
 	m2m_policy_replace(mn, p);
+	m2m_events_policy(mn->net, p);
 	return 0;
 }
 
@@ -280,7 +326,7 @@ static int m2m_nl_commit_doit(struct sk_buff *skb, struct genl_info *info)
 	u64 generation;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, M2M_A_TXN_ID))
+	if (m2m_nl_missing(info, M2M_A_TXN_ID))
 		return -EINVAL;
 
 	mutex_lock(&mn->lock);
@@ -305,7 +351,7 @@ static int m2m_nl_abort_doit(struct sk_buff *skb, struct genl_info *info)
 	struct m2m_net *mn = m2m_net(genl_info_net(info));
 	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, M2M_A_TXN_ID))
+	if (m2m_nl_missing(info, M2M_A_TXN_ID))
 		return -EINVAL;
 
 	mutex_lock(&mn->lock);
@@ -329,8 +375,10 @@ static int m2m_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&mn->lock);
-	if (a[M2M_A_MODE])
+	if (a[M2M_A_MODE]) {
 		WRITE_ONCE(mn->mode, nla_get_u8(a[M2M_A_MODE]));
+		m2m_policy_pin(mn);
+	}
 	if (a[M2M_A_PRIVACY])
 		WRITE_ONCE(mn->privacy, nla_get_u8(a[M2M_A_PRIVACY]));
 	if (a[M2M_A_EVENT_RATE])
@@ -353,6 +401,22 @@ static int m2m_nl_reset_doit(struct sk_buff *skb, struct genl_info *info)
 		m2m_ctr_reset(p);
 	mutex_unlock(&mn->lock);
 	return 0;
+}
+
+static int m2m_nl_clear_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct m2m_net *mn = m2m_net(genl_info_net(info));
+	int err = 0;
+
+	mutex_lock(&mn->lock);
+	if (rcu_access_pointer(mn->policy))
+		m2m_policy_replace(mn, NULL);
+	else
+		err = -ENOENT;
+	mutex_unlock(&mn->lock);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "no policy is loaded");
+	return err;
 }
 
 /*
@@ -467,7 +531,7 @@ static const struct genl_ops m2m_genl_ops[] = {
 	{
 		.cmd = M2M_CMD_GET_INFO,
 		.doit = m2m_nl_get_info_doit,
-		.policy = m2m_txn_policy,
+		.policy = m2m_none_policy,
 		.maxattr = M2M_A_MAX,
 	},
 	{
@@ -501,20 +565,20 @@ static const struct genl_ops m2m_genl_ops[] = {
 	{
 		.cmd = M2M_CMD_POLICY_GET,
 		.dumpit = m2m_nl_policy_dumpit,
-		.policy = m2m_txn_policy,
+		.policy = m2m_none_policy,
 		.maxattr = M2M_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd = M2M_CMD_COUNTERS_GET,
 		.dumpit = m2m_nl_counters_dumpit,
-		.policy = m2m_txn_policy,
+		.policy = m2m_none_policy,
 		.maxattr = M2M_A_MAX,
 	},
 	{
 		.cmd = M2M_CMD_COUNTERS_RESET,
 		.doit = m2m_nl_reset_doit,
-		.policy = m2m_txn_policy,
+		.policy = m2m_none_policy,
 		.maxattr = M2M_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
@@ -522,6 +586,13 @@ static const struct genl_ops m2m_genl_ops[] = {
 		.cmd = M2M_CMD_SET,
 		.doit = m2m_nl_set_doit,
 		.policy = m2m_set_policy,
+		.maxattr = M2M_A_MAX,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = M2M_CMD_POLICY_CLEAR,
+		.doit = m2m_nl_clear_doit,
+		.policy = m2m_none_policy,
 		.maxattr = M2M_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
@@ -544,6 +615,24 @@ static struct genl_family m2m_genl_family __ro_after_init = {
 	.mcgrps = m2m_genl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(m2m_genl_mcgrps),
 };
+
+/* Whether anyone may listen to "events" in NET (or elsewhere). */
+bool m2m_nl_listening(struct net *net)
+{
+	return genl_has_listeners(&m2m_genl_family, net, 0);
+}
+
+/* Start a notification for the "events" group. */
+void *m2m_nl_notify_put(struct sk_buff *skb, u8 cmd)
+{
+	return genlmsg_put(skb, 0, 0, &m2m_genl_family, 0, cmd);
+}
+
+/* Send it; -ESRCH when nobody in NET listens. Consumes SKB. */
+int m2m_nl_notify(struct net *net, struct sk_buff *skb, gfp_t gfp)
+{
+	return genlmsg_multicast_netns(&m2m_genl_family, net, skb, 0, 0, gfp);
+}
 
 int __init m2m_netlink_init(void)
 {

@@ -8,9 +8,15 @@
  * classified wholly by the old or wholly by the new policy. Freeing waits
  * for a grace period in process context (rcu_work), because the blob and
  * the tables are vmalloc'ed.
+ *
+ * While a namespace has a policy that can drop packets, the module holds
+ * a reference to itself (m2m_net.pinned): a stray rmmod fails with "in
+ * use" rather than silently lifting the policy. Clearing the policy,
+ * switching to audit or deleting the namespace drops the reference.
  */
 #include <crypto/sha2.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "m2mguard.h"
@@ -43,14 +49,23 @@ struct m2m_policy *m2m_policy_create(void *blob, u32 len, u64 generation,
 		goto err_tables;
 	}
 
+	err = m2m_events_alloc(p);
+	if (err) {
+		*why = "out of memory for the policy's events";
+		goto err_ctr;
+	}
+
 	p->blob = blob;
 	p->len = len;
 	p->generation = generation;
 	sha256(blob, len, p->hash);
 	p->memory = len + m2m_tables_size(&p->t) +
-		    num_possible_cpus() * p->nctr * sizeof(struct m2m_ctr);
+		    num_possible_cpus() * p->nctr * sizeof(struct m2m_ctr) +
+		    m2m_events_size(&p->t);
 	return p;
 
+err_ctr:
+	free_percpu(p->ctr);
 err_tables:
 	m2m_tables_close(&p->t);
 err_free:
@@ -61,6 +76,7 @@ err_free:
 static void m2m_policy_free(struct m2m_policy *p)
 {
 	m2m_tables_close(&p->t);
+	m2m_events_free(p);
 	free_percpu(p->ctr);
 	kvfree(p->blob);
 	kfree(p);
@@ -90,6 +106,49 @@ void m2m_policy_replace(struct m2m_net *mn, struct m2m_policy *p)
 
 	old = rcu_replace_pointer(mn->policy, p, lockdep_is_held(&mn->lock));
 	m2m_policy_put(old);
+	m2m_policy_pin(mn);
+}
+
+/*
+ * Whether P can drop a packet while the namespace's mode is MODE: some
+ * class, or some endpoint of a policy that has classes, enforces.
+ */
+static bool m2m_policy_enforces(const struct m2m_policy *p, u8 mode)
+{
+	const struct m2m_tables *t = &p->t;
+	u32 i;
+
+	for (i = 0; i < t->nclasses; i++) {
+		if (t->classes[i].mode == M2M_RULE_ENFORCE ||
+		    (t->classes[i].mode == M2M_RULE_INHERIT &&
+		     mode == M2M_MODE_ENFORCE))
+			return true;
+	}
+	for (i = 0; t->nclasses && i < t->nendpoints; i++) {
+		if (t->endpoints[i].mode == M2M_RULE_ENFORCE)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Take or drop the module reference of MN to match its policy and mode;
+ * the caller holds mn->lock and calls this after changing either.
+ */
+void m2m_policy_pin(struct m2m_net *mn)
+{
+	struct m2m_policy *p = rcu_dereference_protected(mn->policy,
+						lockdep_is_held(&mn->lock));
+	bool want = p && m2m_policy_enforces(p, mn->mode);
+
+	if (want == mn->pinned)
+		return;
+	/* Fails only while the module goes away: its exit drops P. */
+	if (want && !try_module_get(THIS_MODULE))
+		return;
+	if (!want)
+		module_put(THIS_MODULE);
+	mn->pinned = want;
 }
 
 int __init m2m_policy_init(void)

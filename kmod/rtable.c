@@ -380,6 +380,31 @@ static int rt_node(struct rt_build *b, unsigned int *depth, __u32 slot,
 	return 0;
 }
 
+/*
+ * Entry slot just became a leaf of the one boundary i0. The entries after
+ * it in the same node whose regions start no boundary either would each
+ * be the same leaf, sharing its record: fill them in one go, so that
+ * laying out the 2^16 root entries of a sparse table costs little more
+ * than storing them.
+ */
+static void rt_repeat(struct rt_build *b, struct rt_frame *f, __u32 slot,
+		      __u32 i0)
+{
+	__u32 end = 1U << f->stride;
+	__u64 idx;
+
+	/* The entry whose region holds the next boundary is not the same. */
+	if (i0 + 1 < b->nkept) {
+		idx = (rt_hi(b, i0 + 1) - f->base) >> f->shift;
+		if (idx < end)
+			end = idx;
+	}
+	for (; f->next < end; f->next++) {
+		rt_set(b, ++slot, M2M_RT_K16 << M2M_RT_KIND_SHIFT | b->last);
+		b->nleaf++;
+	}
+}
+
 /* Fill in the next entry of the node on top of the stack. */
 static int rt_visit(struct rt_build *b, unsigned int *depth)
 {
@@ -390,9 +415,14 @@ static int rt_visit(struct rt_build *b, unsigned int *depth)
 	__u64 last = base + ((1ULL << f->shift) - 1);
 	__u32 i0 = rt_last_le(b, base, 0);
 	__u32 count = rt_last_le(b, last, ~0ULL) - i0 + 1;
+	int err;
 
-	if (count <= M2M_RT_LEAF_MAX || f->shift == 0)
-		return rt_leaf(b, slot, i0, count, f->shift);
+	if (count <= M2M_RT_LEAF_MAX || f->shift == 0) {
+		err = rt_leaf(b, slot, i0, count, f->shift);
+		if (!err && count == 1)
+			rt_repeat(b, f, slot, i0);
+		return err;
+	}
 	return rt_node(b, depth, slot, base, count);
 }
 

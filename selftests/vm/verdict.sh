@@ -14,7 +14,7 @@ require_root
 K=5		# packets per flow
 S=100		# ICMP payload bytes
 work=$(mktemp -d)
-unload() { rmmod m2mguard 2>/dev/null; rm -rf "$work"; }
+unload() { module_remove 2>/dev/null; rm -rf "$work"; }
 LIB_CLEANUP=unload
 
 check "insmod m2mguard.ko" insmod "$MODULE"
@@ -95,8 +95,21 @@ for fam in 4 6; do
 	check "ipv$fam mode enforce" "$M2MCTL" -n m2m-gw mode enforce
 done
 
+# The policy's own mode is in force from each load.
+topo_policy "$work/geo.csv" audit > "$work/audit.yaml"
+check "load a policy in audit mode" \
+	"$M2MCTL" -n m2m-gw policy load "$work/audit.yaml"
+check_eq "its mode is in force" audit \
+	sh -c "$M2MCTL -n m2m-gw -j status | jq -r .mode"
+flow "policy audit: meters -> US cloud" m2m-dev1 198.51.100.1 pass
+check "load it in enforce mode again" \
+	"$M2MCTL" -n m2m-gw policy load "$work/policy.yaml"
+check_eq "enforce is in force" enforce \
+	sh -c "$M2MCTL -n m2m-gw -j status | jq -r .mode"
+flow "policy enforce: meters -> US cloud" m2m-dev1 198.51.100.1 drop
+
 check "unscoped traffic passes (gateway to endpoint)" \
 	ping_from m2m-gw 203.0.113.1 1 8
-check "rmmod m2mguard" rmmod m2mguard
+check "rmmod m2mguard" module_remove
 
 ktap_finish

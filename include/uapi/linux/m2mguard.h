@@ -36,7 +36,9 @@ enum m2m_cmd {
 	 * GET_INFO (doit): no attributes.
 	 * Reply: VERSION, GENERATION, POLICY_HASH (absent with no policy),
 	 * POLICY_SIZE, MODE, EVENT_RATE, COUNTER_INTERVAL, PRIVACY, MEMORY,
-	 * TXN_ID (absent with no open transaction).
+	 * TXN_ID (absent with no open transaction), EVENTS_LOST.
+	 * Also starts the counter snapshots if the "events" group has
+	 * listeners (see EVENT_COUNTERS).
 	 */
 	M2M_CMD_GET_INFO,
 
@@ -87,10 +89,41 @@ enum m2m_cmd {
 	 */
 	M2M_CMD_SET,
 
-	/* Notifications on the "events" group. */
-	M2M_CMD_EVENT_DROP,	/* EVENT (struct m2m_event), SUPPRESSED */
-	M2M_CMD_EVENT_COUNTERS,	/* GENERATION, COUNTERS */
-	M2M_CMD_EVENT_POLICY,	/* GENERATION, POLICY_HASH */
+	/*
+	 * Notifications on the "events" group, built only while it has
+	 * listeners. The policy's settings (EVENT_RATE, PRIVACY,
+	 * COUNTER_INTERVAL) take effect at each commit; SET changes them
+	 * until the next one.
+	 *
+	 * EVENT_DROP: EVENT (struct m2m_event), SUPPRESSED. A drop, or an
+	 * audited would-be drop. At most EVENT_RATE per second per class and
+	 * reason (0: none), and one per flow (src, dst, proto, dport) per
+	 * second; SUPPRESSED counts the events of the class and reason not
+	 * sent since the last one that was.
+	 */
+	M2M_CMD_EVENT_DROP,
+
+	/*
+	 * EVENT_COUNTERS: GENERATION, COUNTERS (the nonzero records, in as
+	 * many messages as they need; an empty COUNTERS with none). Every
+	 * COUNTER_INTERVAL ms while a policy is loaded and the group has
+	 * listeners. Generic netlink tells a family nothing when a socket
+	 * joins, so the snapshots start after a listener's next request
+	 * (GET_INFO), commit or drop event, and stop when nobody listens.
+	 */
+	M2M_CMD_EVENT_COUNTERS,
+
+	/* EVENT_POLICY: GENERATION, POLICY_HASH. A policy was committed. */
+	M2M_CMD_EVENT_POLICY,
+
+	/*
+	 * POLICY_CLEAR: no attributes. Removes the policy in force, so that
+	 * the namespace passes everything; -ENOENT without one. An open
+	 * transaction stays open. While a policy that can drop is in force
+	 * in any namespace, the module holds a reference to itself and
+	 * cannot be unloaded; clearing the last one releases it.
+	 */
+	M2M_CMD_POLICY_CLEAR,
 
 	__M2M_CMD_MAX,
 };
@@ -114,6 +147,7 @@ enum m2m_attr {
 	M2M_A_EVENT,		/* binary, struct m2m_event */
 	M2M_A_SUPPRESSED,	/* u32, events not sent since the last one */
 	M2M_A_PAD,
+	M2M_A_EVENTS_LOST,	/* u64, events the kernel failed to send */
 
 	__M2M_A_MAX,
 };
