@@ -142,6 +142,22 @@ _lib_cleanup()
 }
 trap _lib_cleanup EXIT
 
+# module_remove: unload m2mguard. A policy that can drop holds the module
+# (see M2M_CMD_POLICY_CLEAR): unload every namespace's policy first, and
+# give the namespaces being deleted the time to drop theirs.
+module_remove()
+{
+	local ns
+
+	[ -d /sys/module/m2mguard ] || return 0
+	"$M2MCTL" -d kmod policy unload > /dev/null 2>&1
+	for ns in /run/netns/*; do
+		[ -e "$ns" ] && "$M2MCTL" -d kmod -n "${ns##*/}" policy unload \
+			> /dev/null 2>&1
+	done
+	wait_for 10 rmmod m2mguard || rmmod m2mguard
+}
+
 require_root()
 {
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
