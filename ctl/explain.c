@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <m2mguard/tables.h>
 
+#include "bpf.h"
 #include "compile.h"
 #include "kmod.h"
 #include "m2mctl.h"
@@ -164,6 +165,17 @@ static int mode_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* The eBPF datapath's policy in force and mode. */
+static int bpf_live(struct explain *x)
+{
+	struct m2m_bpf_info info;
+	int err;
+
+	err = m2m_bpf_info(&info);
+	x->mode = info.mode;
+	return err ?: m2m_bpf_fetch(&x->blob, &x->len, &x->generation);
+}
+
 /* The policy in force and the namespace's mode. */
 static int open_live(struct explain *x)
 {
@@ -171,13 +183,18 @@ static int open_live(struct explain *x)
 	const char *why;
 	int err;
 
-	if (m2m_nl_open(&nl))
-		return EXIT_REFUSED;
-	err = m2m_nl_talk(&nl, m2m_nl_msg(&nl, M2M_CMD_GET_INFO, 0), mode_cb,
-			  &x->mode);
-	if (!err)
-		err = kmod_fetch(&nl, &x->blob, &x->len, &x->generation);
-	m2m_nl_close(&nl);
+	if (use_bpf()) {
+		err = bpf_live(x);
+	} else {
+		if (m2m_nl_open(&nl))
+			return EXIT_REFUSED;
+		err = m2m_nl_talk(&nl, m2m_nl_msg(&nl, M2M_CMD_GET_INFO, 0),
+				  mode_cb, &x->mode);
+		if (!err)
+			err = kmod_fetch(&nl, &x->blob, &x->len,
+					 &x->generation);
+		m2m_nl_close(&nl);
+	}
 	if (err == -ENOENT)
 		fprintf(stderr, "m2mctl: no policy is loaded; expected one, "
 			"or --policy FILE\n");

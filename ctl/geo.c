@@ -36,6 +36,8 @@ struct build4 {
 	__u64 next;		/* first address not covered yet, up to 2^32 */
 	__u32 prev_start;
 	unsigned int prev_line;
+	struct m2m_geo_probe *probe;	/* NULL, or one for this family */
+	const char *file;	/* the ranges' file, for the probe */
 };
 
 struct build6 {
@@ -45,6 +47,8 @@ struct build6 {
 	bool full;		/* the last range ended at the top */
 	__u64 prev_hi, prev_lo;
 	unsigned int prev_line;
+	struct m2m_geo_probe *probe;
+	const char *file;
 };
 
 enum add_result {
@@ -56,6 +60,7 @@ enum add_result {
 
 struct load {
 	struct m2m_geodb *db;
+	struct m2m_geo_probe *probe;	/* NULL: none */
 	EVP_MD_CTX *md;
 	char *err;
 	size_t errlen;
@@ -134,6 +139,14 @@ static enum add_result add4(struct build4 *b, __u32 start, __u32 end,
 	b->next = (__u64)end + 1;
 	b->prev_start = start;
 	b->prev_line = line;
+
+	if (b->probe && b->probe->lo >= start && b->probe->lo <= end) {
+		*b->probe = (struct m2m_geo_probe){
+			.family = AF_INET, .lo = b->probe->lo, .found = 1,
+			.start_lo = start, .end_lo = end, .value = value,
+			.file = b->file, .line = line,
+		};
+	}
 	return ADD_OK;
 }
 
@@ -191,6 +204,16 @@ static enum add_result add6(struct build6 *b, __u64 shi, __u64 slo,
 	b->prev_hi = shi;
 	b->prev_lo = slo;
 	b->prev_line = line;
+
+	if (b->probe && !below6(b->probe->hi, b->probe->lo, shi, slo) &&
+	    !below6(ehi, elo, b->probe->hi, b->probe->lo)) {
+		*b->probe = (struct m2m_geo_probe){
+			.family = AF_INET6, .hi = b->probe->hi,
+			.lo = b->probe->lo, .found = 1, .start_hi = shi,
+			.start_lo = slo, .end_hi = ehi, .end_lo = elo,
+			.value = value, .file = b->file, .line = line,
+		};
+	}
 	return ADD_OK;
 }
 
@@ -198,6 +221,10 @@ static int builders_init(struct load *l)
 {
 	memset(&l->b4, 0, sizeof(l->b4));
 	memset(&l->b6, 0, sizeof(l->b6));
+	if (l->probe && l->probe->family == AF_INET)
+		l->b4.probe = l->probe;
+	else if (l->probe)
+		l->b6.probe = l->probe;
 	if (push4(&l->b4, 0, 0) || push6(&l->b6, 0, 0, 0))
 		return -1;
 	return 0;
@@ -245,15 +272,61 @@ static int add_failed(struct load *l, const char *file, unsigned int line,
 	}
 }
 
-/* ---- fields and values ---- */
+/* ---- codes: EU, UK and unknown ---- */
 
-/* 2 capital letters, or unknown. "EU" is a code like any other. */
-static __u32 jur(const char *cc)
+/*
+ * A database names a code per range, and the verdict asks whether that
+ * code is in the class's zone (DESIGN.md, step 3). Three kinds of code
+ * need a decision:
+ *
+ *  - Unknown: "??", "--", an empty or missing field, anything that is not
+ *    two capital letters, a MaxMind record with neither country nor
+ *    registered_country, and every address in no range at all. All are
+ *    0, which is in a zone only when the policy says
+ *    "unknown-jurisdiction: allow" (the default is deny).
+ *
+ *  - "EU": the registries' code for addresses assigned to organisations
+ *    active across Europe. It says nothing about where a host is, so it
+ *    is kept as its own code and no built-in zone holds it: such an
+ *    address is outside eea and adequacy (residency drop) unless the
+ *    policy pins the endpoint's jurisdiction, gives it a transfer basis,
+ *    or adds EU to a zone by name. It is not unknown:
+ *    "unknown-jurisdiction: allow" does not let it through.
+ *
+ *  - "UK": reserved in ISO 3166-1 for the United Kingdom at its request,
+ *    but not its code, which is GB. Tor's geoip files (converted from
+ *    IPFire's location database) tag some ranges UK, 39 of them in
+ *    Debian's tor-geoipdb. A policy can only name GB, so kept as written
+ *    those ranges would be in no zone: British hosts dropped even for a
+ *    class whose zone lists GB. Every loader reads UK as GB, counted in
+ *    db->renamed.
+ *
+ * Any other two capital letters are kept as written; a code no zone can
+ * name (ZZ, AP, a withdrawn code) is outside every zone, known or not.
+ */
+/* The code of the two letters at CC, and whether UK became GB. */
+static __u32 code2(const char *cc, bool *renamed)
 {
-	if (!cc || strlen(cc) != 2)
-		return M2M_JUR_UNKNOWN;
+	*renamed = cc[0] == 'U' && cc[1] == 'K';
+	if (*renamed)
+		return m2m_jur_code('G', 'B');
 	return m2m_jur_code(cc[0], cc[1]);
 }
+
+/* The code of text field CC. */
+static __u32 jur(struct load *l, const char *cc)
+{
+	bool renamed;
+	__u32 value;
+
+	if (!cc || strlen(cc) != 2)
+		return M2M_JUR_UNKNOWN;
+	value = code2(cc, &renamed);
+	l->db->renamed += renamed;
+	return value;
+}
+
+/* ---- fields and values ---- */
 
 static char *trim(char *s)
 {
@@ -553,7 +626,7 @@ static int tor_line4(struct reader *r, char **f)
 	if (e < s)
 		return bad_line(r, "range ends before it starts");
 
-	res = add4(&l->b4, s, e, jur(f[2]), r->lineno);
+	res = add4(&l->b4, s, e, jur(l, f[2]), r->lineno);
 	if (res != ADD_OK)
 		return add_failed(l, r->path, r->lineno, res,
 				  l->b4.prev_line);
@@ -574,7 +647,8 @@ static int tor_line6(struct reader *r, char **f)
 	if (below6(e.hi, e.lo, s.hi, s.lo))
 		return bad_line(r, "range ends before it starts");
 
-	res = add6(&l->b6, s.hi, s.lo, e.hi, e.lo, jur(f[2]), r->lineno);
+	res = add6(&l->b6, s.hi, s.lo, e.hi, e.lo, jur(l, f[2]),
+		   r->lineno);
 	if (res != ADD_OK)
 		return add_failed(l, r->path, r->lineno, res,
 				  l->b6.prev_line);
@@ -595,6 +669,10 @@ static int tor_family(struct reader *r, const char *start, int *af)
 		return fail(r->l, r->path, r->lineno,
 			    "a second IPv%d file of the pair",
 			    *af == AF_INET ? 4 : 6);
+	if (*af == AF_INET)
+		r->l->b4.file = r->path;
+	else
+		r->l->b6.file = r->path;
 	return 0;
 }
 
@@ -757,7 +835,7 @@ static int csv_line(struct reader *r, struct csv *c)
 	if (below6(e.hi, e.lo, s.hi, s.lo))
 		return bad_line(r, "range ends before it starts");
 
-	if (csv_add(c, &s, &e, jur(cc), r->lineno))
+	if (csv_add(c, &s, &e, jur(r->l, cc), r->lineno))
 		return fail(r->l, r->path, r->lineno,
 			    "out of memory or too many ranges");
 	return 0;
@@ -834,6 +912,8 @@ static int load_csv(struct load *l, const char *path)
 
 	if (reader_open(&r, l, path))
 		return -1;
+	l->b4.file = path;
+	l->b6.file = path;
 
 	while ((ret = next_data(&r)) > 0) {
 		if (first && csv_header(r.line)) {
@@ -865,6 +945,8 @@ static int load_csv(struct load *l, const char *path)
 
 /* Data records are shared by many networks: remember their codes. */
 #define MMDB_CACHE	1024
+/* Along with a code: it was written as another (UK). */
+#define MMDB_RENAMED	0x80000000U
 
 struct mmdb_walk {
 	struct load *l;
@@ -889,6 +971,7 @@ static int mmdb_iso(struct mmdb_walk *w, MMDB_entry_s *e, const char *top,
 {
 	const char *const path[] = { top, "iso_code", NULL };
 	MMDB_entry_data_s d;
+	bool renamed;
 	int status;
 
 	status = MMDB_aget_value(e, &d, path);
@@ -899,8 +982,11 @@ static int mmdb_iso(struct mmdb_walk *w, MMDB_entry_s *e, const char *top,
 		return fail(w->l, w->path, 0, "%s", MMDB_strerror(status));
 
 	*value = 0;
-	if (d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size == 2)
-		*value = m2m_jur_code(d.utf8_string[0], d.utf8_string[1]);
+	if (d.type == MMDB_DATA_TYPE_UTF8_STRING && d.data_size == 2) {
+		*value = code2(d.utf8_string, &renamed);
+		if (renamed)
+			*value |= MMDB_RENAMED;
+	}
 	return 0;
 }
 
@@ -939,6 +1025,9 @@ static int mmdb_emit(struct mmdb_walk *w, struct mmdb_rec *rec, int bits)
 
 	if (mmdb_value(w, &rec->entry, &value))
 		return -1;
+	if (value & MMDB_RENAMED)
+		l->db->renamed++;
+	value &= ~MMDB_RENAMED;
 
 	host6(rec->depth, &mhi, &mlo);
 	if (bits == 32) {
@@ -1035,11 +1124,15 @@ static int mmdb_ipv4_root(struct mmdb_walk *w, struct mmdb_rec *rec)
 
 static int mmdb_open(struct mmdb_walk *w, struct load *l, const char *path)
 {
+	struct stat st;
 	int status;
 
 	memset(w, 0, sizeof(*w));
 	w->l = l;
 	w->path = path;
+	/* libmaxminddb would only say EINVAL: it cannot map 0 bytes. */
+	if (!stat(path, &st) && S_ISREG(st.st_mode) && !st.st_size)
+		return fail(l, path, 0, "empty file, not a MaxMind DB");
 	status = MMDB_open(path, MMDB_MODE_MMAP, &w->db);
 	if (status == MMDB_IO_ERROR)
 		return fail(l, path, 0, "%s", strerror(errno));
@@ -1065,6 +1158,8 @@ static int load_mmdb(struct load *l, const char *path)
 		free(w);
 		return -1;
 	}
+	l->b4.file = path;
+	l->b6.file = path;
 	EVP_DigestUpdate(l->md, w->db.file_content, w->db.file_size);
 	date_of_time(l->db->date, sizeof(l->db->date),
 		     w->db.metadata.build_epoch);
@@ -1147,6 +1242,7 @@ static int load(struct load *l, enum m2m_geo_format fmt, const char *path,
 	if (path6 && fmt != M2M_GEO_TOR)
 		return fail(l, path6, 0, "only Tor databases come as a pair");
 
+	l->db->format = fmt;
 	switch (fmt) {
 	case M2M_GEO_TOR:
 		return load_tor(l, path, path6);
@@ -1159,16 +1255,19 @@ static int load(struct load *l, enum m2m_geo_format fmt, const char *path,
 	}
 }
 
-int m2m_geo_load(struct m2m_geodb *db, enum m2m_geo_format fmt,
-		 const char *path, const char *path6, char *err,
-		 size_t errlen)
+int m2m_geo_load_probe(struct m2m_geodb *db, enum m2m_geo_format fmt,
+		       const char *path, const char *path6,
+		       struct m2m_geo_probe *probe, char *err, size_t errlen)
 {
-	struct load l = { .db = db, .err = err, .errlen = errlen };
+	struct load l = { .db = db, .probe = probe, .err = err,
+			  .errlen = errlen };
 	int ret = -1;
 
 	memset(db, 0, sizeof(*db));
 	if (errlen)
 		err[0] = '\0';
+	if (probe)
+		probe->found = 0;
 	set_name(db, path, path6);
 
 	l.md = EVP_MD_CTX_new();
@@ -1193,6 +1292,13 @@ out:
 	if (ret)
 		m2m_geo_free(db);
 	return ret;
+}
+
+int m2m_geo_load(struct m2m_geodb *db, enum m2m_geo_format fmt,
+		 const char *path, const char *path6, char *err,
+		 size_t errlen)
+{
+	return m2m_geo_load_probe(db, fmt, path, path6, NULL, err, errlen);
 }
 
 void m2m_geo_free(struct m2m_geodb *db)

@@ -236,3 +236,13 @@ void out_bool(const char *key, const char *label, bool val)
 	else
 		text(label, val ? "yes" : "no");
 }
+
+/* JSON keeps the digits as they are: no rounding through a double. */
+void out_number(const char *key, const char *label, const char *digits)
+{
+	if (json)
+		add(key, json_object_new_double_s(strtod(digits, NULL),
+						  digits));
+	else
+		text(label, digits);
+}

@@ -25,5 +25,7 @@ void out_array_end(void);
 void out_str(const char *key, const char *label, const char *val);
 void out_u64(const char *key, const char *label, uint64_t val);
 void out_bool(const char *key, const char *label, bool val);
+/* A number given as its decimal text: wider than u64, or a fraction. */
+void out_number(const char *key, const char *label, const char *digits);
 
 #endif /* M2MCTL_OUT_H */

@@ -11,8 +11,10 @@
 #include <m2mguard/policy.h>
 #include <m2mguard/tables.h>
 
+#include "bpf.h"
 #include "compile.h"
 #include "kmod.h"
+#include "lastgood.h"
 #include "m2mctl.h"
 #include "out.h"
 
@@ -104,8 +106,7 @@ static bool is_compiled(const char *path)
 	return magic == M2M_POLICY_MAGIC;
 }
 
-/* A policy file, compiled or YAML (compiled here), as a checked blob. */
-static int policy_blob(const char *path, void **blob, uint32_t *len)
+int policy_blob(const char *path, void **blob, uint32_t *len)
 {
 	if (is_compiled(path))
 		return load_compiled(path, blob, len);
@@ -118,10 +119,14 @@ static int fetch_live(void **blob, uint32_t *len, uint64_t *generation)
 	struct m2m_nl nl;
 	int err;
 
-	if (m2m_nl_open(&nl))
-		return -1;
-	err = kmod_fetch(&nl, blob, len, generation);
-	m2m_nl_close(&nl);
+	if (use_bpf()) {
+		err = m2m_bpf_fetch(blob, len, generation);
+	} else {
+		if (m2m_nl_open(&nl))
+			return -1;
+		err = kmod_fetch(&nl, blob, len, generation);
+		m2m_nl_close(&nl);
+	}
 	if (err == -ENOENT)
 		return 1;
 	return err ? -1 : 0;
@@ -151,24 +156,6 @@ static uint32_t endpoint_names(const struct m2m_tables *t)
 	return n;
 }
 
-static void show_geo(const struct m2m_tables *t)
-{
-	char sum[65];
-
-	if (!t->geo) {
-		out_str("geo", "geo", "none (pinned jurisdictions only)");
-		return;
-	}
-	hex(sum, t->geo->sha256, 32);
-	out_object("geo", "geo");
-	out_str("source", "source", m2m_tables_str(t, t->geo->name));
-	out_str("date", "date", m2m_tables_str(t, t->geo->date));
-	out_u64("entries4", "IPv4 entries", t->geo->entries4);
-	out_u64("entries6", "IPv6 entries", t->geo->entries6);
-	out_str("sha256", "sha256", sum);
-	out_object_end();
-}
-
 static void summary(const struct m2m_tables *t, const char *path)
 {
 	char sum[65];
@@ -187,7 +174,7 @@ static void summary(const struct m2m_tables *t, const char *path)
 	out_u64("dst4", "IPv4 destinations", t->ndst4);
 	out_u64("dst6", "IPv6 destinations", t->ndst6);
 	out_object_end();
-	show_geo(t);
+	print_geo_provenance(t);
 }
 
 int cmd_policy_check(int argc, char **argv)
@@ -665,12 +652,28 @@ int cmd_policy_diff(int argc, char **argv)
 
 /* ---- policy load, compile ---- */
 
+/* Swap BLOB in on the datapath in use: 0, or -1 after a message. */
+static int push(const void *blob, uint32_t len, uint64_t *generation)
+{
+	struct m2m_nl nl;
+	int err;
+
+	if (use_bpf())
+		return m2m_bpf_push(blob, len, generation) ? -1 : 0;
+	if (m2m_nl_open(&nl))
+		return -1;
+	err = kmod_push(&nl, blob, len, generation);
+	m2m_nl_close(&nl);
+	return err ? -1 : 0;
+}
+
 int cmd_policy_load(int argc, char **argv)
 {
 	const char *path = NULL;
+	char last_good[4096];
 	uint64_t generation = 0;
+	bool saved;
 	bool dry_run = false;
-	struct m2m_nl nl;
 	uint32_t len;
 	void *blob;
 	int i, err;
@@ -690,19 +693,45 @@ int cmd_policy_load(int argc, char **argv)
 
 	if (policy_blob(path, &blob, &len))
 		return EXIT_INPUT;
-	if (m2m_nl_open(&nl)) {
+	err = push(blob, len, &generation);
+	if (err) {
 		free(blob);
 		return EXIT_REFUSED;
 	}
-	err = kmod_push(&nl, blob, len, &generation);
-	m2m_nl_close(&nl);
+	/* Only now, with the kernel's yes: the last good policy. */
+	saved = !lastgood_save(blob, len) &&
+		!lastgood_path(last_good, sizeof(last_good));
 	free(blob);
-	if (err)
-		return EXIT_REFUSED;
 
 	out_begin();
 	out_str("policy", "loaded", path);
 	out_u64("generation", "generation", generation);
+	out_str("last_good", "kept as", saved ? last_good : NULL);
+	out_end();
+	return EXIT_OK;
+}
+
+int cmd_policy_unload(int argc, char **argv)
+{
+	struct m2m_nl nl;
+	int err;
+
+	(void)argc;
+	(void)argv;
+	if (use_bpf()) {
+		fprintf(stderr, "m2mctl: the eBPF datapath cannot unload a "
+			"policy; `m2mctl detach' stops it\n");
+		return EXIT_INPUT;
+	}
+	if (m2m_nl_open(&nl))
+		return EXIT_REFUSED;
+	err = kmod_clear(&nl);
+	m2m_nl_close(&nl);
+	if (err)
+		return EXIT_REFUSED;
+
+	out_begin();
+	out_bool("unloaded", "policy unloaded", true);
 	out_end();
 	return EXIT_OK;
 }
@@ -800,7 +829,6 @@ int cmd_policy_show(int argc, char **argv)
 {
 	uint64_t generation;
 	struct m2m_tables t;
-	struct m2m_nl nl;
 	const char *why;
 	uint32_t len;
 	void *blob;
@@ -808,14 +836,9 @@ int cmd_policy_show(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (m2m_nl_open(&nl))
-		return EXIT_REFUSED;
-	err = kmod_fetch(&nl, &blob, &len, &generation);
-	m2m_nl_close(&nl);
-	if (err == -ENOENT) {
+	err = fetch_live(&blob, &len, &generation);
+	if (err > 0)
 		fprintf(stderr, "m2mctl: no policy is loaded\n");
-		return EXIT_REFUSED;
-	}
 	if (err)
 		return EXIT_REFUSED;
 	if (m2m_tables_open(&t, blob, len, &why)) {
@@ -853,6 +876,8 @@ int cmd_mode(int argc, char **argv)
 			"`enforce' or `audit'\n", argv[0]);
 		return EXIT_INPUT;
 	}
+	if (use_bpf())
+		return m2m_bpf_set_mode(mode) ? EXIT_REFUSED : EXIT_OK;
 	if (m2m_nl_open(&nl))
 		return EXIT_REFUSED;
 	nlh = m2m_nl_msg(&nl, M2M_CMD_SET, 0);

@@ -11,6 +11,7 @@
 #include <linux/m2mguard.h>
 #include <m2mguard/tables.h>
 
+#include "bpf.h"
 #include "kmod.h"
 #include "m2mctl.h"
 #include "out.h"
@@ -124,31 +125,46 @@ static void print_table(const struct snapshot *s, unsigned int table,
 }
 
 /*
- * Counters and the policy they belong to. The policy can change between
- * the two reads; then read both again.
+ * The module's counters and the policy they belong to. The policy can
+ * change between the two reads; then read both again.
  */
-static int take_snapshot(struct snapshot *s, uint64_t *generation)
+static int kmod_snapshot(struct snapshot *s, uint32_t *len,
+			 uint64_t *gen_policy)
 {
-	uint64_t gen_policy, gen_counters;
-	const char *why;
+	uint64_t gen_counters;
 	struct m2m_nl nl;
-	uint32_t len;
 	int err, tries;
 
 	if (m2m_nl_open(&nl))
 		return -1;
 	for (tries = 0; tries < 5; tries++) {
-		err = kmod_fetch(&nl, &s->blob, &len, &gen_policy);
+		err = kmod_fetch(&nl, &s->blob, len, gen_policy);
 		if (err)
 			break;
 		err = kmod_counters(&nl, &s->recs, &s->n, &gen_counters);
-		if (err || gen_policy == gen_counters)
+		if (err || *gen_policy == gen_counters)
 			break;
 		free(s->blob);
 		free(s->recs);
 		err = -EAGAIN;
 	}
 	m2m_nl_close(&nl);
+	return err;
+}
+
+/* Counters and the policy they belong to, from the datapath in use. */
+static int take_snapshot(struct snapshot *s, uint64_t *generation)
+{
+	uint64_t gen_policy;
+	const char *why;
+	uint32_t len;
+	int err;
+
+	if (use_bpf())
+		err = m2m_bpf_counters(&s->blob, &len, &s->recs, &s->n,
+				       &gen_policy);
+	else
+		err = kmod_snapshot(s, &len, &gen_policy);
 	if (err == -ENOENT)
 		fprintf(stderr, "m2mctl: no policy is loaded\n");
 	if (err)
@@ -206,6 +222,7 @@ int cmd_stats(int argc, char **argv)
 	merge_endpoints(&s);
 	out_begin();
 	out_u64("generation", "generation", generation);
+	print_geo_provenance(&s.t);
 	if (by & BY_REASON)
 		print_table(&s, M2M_CT_REASON, "reasons", "by reason");
 	if (by & BY_ENDPOINT)
@@ -229,6 +246,8 @@ int cmd_stats_reset(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (use_bpf())
+		return m2m_bpf_counters_reset() ? EXIT_REFUSED : EXIT_OK;
 	if (m2m_nl_open(&nl))
 		return EXIT_REFUSED;
 	err = m2m_nl_talk(&nl, m2m_nl_msg(&nl, M2M_CMD_COUNTERS_RESET, 0),

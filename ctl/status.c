@@ -3,10 +3,14 @@
  * m2mctl status and version.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/genetlink.h>
 #include <linux/m2mguard.h>
+#include <m2mguard/tables.h>
 
+#include "bpf.h"
+#include "kmod.h"
 #include "m2mctl.h"
 #include "nl.h"
 #include "out.h"
@@ -24,6 +28,7 @@ struct info {
 	uint8_t privacy;
 	uint32_t event_rate;
 	uint32_t interval;
+	uint64_t events_lost;
 };
 
 static void parse_attr(struct info *info, const struct nlattr *attr)
@@ -61,6 +66,9 @@ static void parse_attr(struct info *info, const struct nlattr *attr)
 	case M2M_A_COUNTER_INTERVAL:
 		info->interval = mnl_attr_get_u32(attr);
 		break;
+	case M2M_A_EVENTS_LOST:
+		info->events_lost = mnl_attr_get_u64(attr);
+		break;
 	}
 }
 
@@ -76,6 +84,7 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 		[M2M_A_EVENT_RATE] = MNL_TYPE_U32,
 		[M2M_A_COUNTER_INTERVAL] = MNL_TYPE_U32,
 		[M2M_A_POLICY_HASH] = MNL_TYPE_BINARY,
+		[M2M_A_EVENTS_LOST] = MNL_TYPE_U64,
 	};
 	struct nlattr *attr;
 	uint16_t type;
@@ -98,28 +107,94 @@ static const char *name_of(const char *const *names, unsigned int n,
 	return i < n ? names[i] : "unknown";
 }
 
+/*
+ * Where the jurisdictions of the policy in force came from, read from
+ * that policy's own GEO section: null when none is loaded or it cannot be
+ * read (a status is still worth printing then).
+ */
+static void show_geo(bool has_policy)
+{
+	struct m2m_tables t;
+	uint64_t generation;
+	struct m2m_nl nl;
+	const char *why;
+	void *blob = NULL;
+	uint32_t len;
+	int err;
+
+	if (!has_policy || (!use_bpf() && m2m_nl_open(&nl))) {
+		print_geo_provenance(NULL);
+		return;
+	}
+	if (use_bpf()) {
+		err = m2m_bpf_fetch(&blob, &len, &generation);
+	} else {
+		err = kmod_fetch(&nl, &blob, &len, &generation);
+		m2m_nl_close(&nl);
+	}
+	if (err || m2m_tables_open(&t, blob, len, &why)) {
+		print_geo_provenance(NULL);
+		free(blob);
+		return;
+	}
+	print_geo_provenance(&t);
+	m2m_tables_close(&t);
+	free(blob);
+}
+
+/* The eBPF datapath's figures, in the module's terms. */
+static int bpf_info(struct info *info)
+{
+	struct m2m_bpf_info b;
+	int err;
+
+	err = m2m_bpf_info(&b);
+	if (err)
+		return err;
+	snprintf(info->version, sizeof(info->version), "%s", M2MCTL_VERSION);
+	info->generation = b.generation;
+	memcpy(info->hash, b.hash, sizeof(info->hash));
+	info->has_policy = b.has_policy;
+	info->size = b.size;
+	info->memory = b.memory;
+	info->mode = b.mode;
+	info->privacy = b.privacy;
+	info->event_rate = b.event_rate;
+	info->interval = b.counter_interval;
+	info->events_lost = b.events_lost;
+	return 0;
+}
+
+static int kmod_info(struct info *info)
+{
+	struct m2m_nl nl;
+	int err;
+
+	if (m2m_nl_open(&nl))
+		return -1;
+	err = m2m_nl_talk(&nl, m2m_nl_msg(&nl, M2M_CMD_GET_INFO, 0), info_cb,
+			  info);
+	m2m_nl_close(&nl);
+	return err;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct info info = { 0 };
 	char hash[65];
-	struct m2m_nl nl;
-	int err, i;
+	int i;
 
 	(void)argc;
 	(void)argv;
-	if (m2m_nl_open(&nl))
-		return EXIT_REFUSED;
-	err = m2m_nl_talk(&nl, m2m_nl_msg(&nl, M2M_CMD_GET_INFO, 0), info_cb,
-			  &info);
-	m2m_nl_close(&nl);
-	if (err)
+	if (use_bpf() ? bpf_info(&info) : kmod_info(&info))
 		return EXIT_REFUSED;
 	for (i = 0; i < 32; i++)
 		sprintf(hash + 2 * i, "%02x", info.hash[i]);
 
 	out_begin();
-	out_str("datapath", "datapath", "kmod");
-	out_str("version", "module version", info.version);
+	out_str("datapath", "datapath", use_bpf() ? "bpf" : "kmod");
+	out_str("version", use_bpf() ? "version" : "module version",
+		info.version);
 	out_str("mode", "mode", name_of(mode_names, 2, info.mode));
 	out_u64("generation", "policy generation", info.generation);
 	out_str("policy_hash", "policy hash", info.has_policy ? hash : NULL);
@@ -129,6 +204,8 @@ int cmd_status(int argc, char **argv)
 		name_of(privacy_names, 3, info.privacy));
 	out_u64("event_rate", "events per second", info.event_rate);
 	out_u64("counter_interval_ms", "counter interval ms", info.interval);
+	out_u64("events_lost", "events lost", info.events_lost);
+	show_geo(info.has_policy);
 	out_end();
 	return EXIT_OK;
 }
