@@ -1,53 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * m2mguard's eBPF datapath: tc egress classification of outbound packets.
+ * m2mguard's eBPF datapath: the verdict program of one policy, for tc
+ * egress (clsact) and for cgroup_skb egress. The programs that stay
+ * attached (dispatch.bpf.c) tail-call into the instance of the policy in
+ * force; bpf/m2mguard.h tells the whole story.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
+#include "maps.h"
+#include "flow.h"
+#include "rtable.h"
+#include "verdict.h"
 
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
 #define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
 
-enum m2m_bpf_family {
-	M2M_BPF_IPV4,
-	M2M_BPF_IPV6,
-	M2M_BPF_OTHER,
-	M2M_BPF_NFAMILIES,
-};
-
-/* Packets seen per address family, per CPU. */
+/* What m2mctl reads back: the blob in force and a summary of it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, M2M_BPF_NFAMILIES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} m2m_seen SEC(".maps");
+	__type(value, __u8[M2M_BPF_BLOB_CHUNK]);
+} m2m_blob SEC(".maps");
 
-static __always_inline void count(__u32 family)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct m2m_bpf_meta);
+} m2m_meta SEC(".maps");
+
+static __always_inline __u32 m2m_src_value(const struct m2m_flow *f)
 {
-	__u64 *n = bpf_map_lookup_elem(&m2m_seen, &family);
+	if (f->family == M2M_AF_INET6)
+		return m2m_bpf_rt6_lookup(M2M_BPF_SRC6, f->src6_hi, f->src6_lo);
+	return m2m_bpf_rt4_lookup(M2M_BPF_SRC4, f->src4);
+}
 
-	if (n)
-		(*n)++;
+static __always_inline __u32 m2m_dst_value(const struct m2m_flow *f)
+{
+	if (f->family == M2M_AF_INET6)
+		return m2m_bpf_rt6_lookup(M2M_BPF_DST6, f->dst6_hi, f->dst6_lo);
+	return m2m_bpf_rt4_lookup(M2M_BPF_DST4, f->dst4);
+}
+
+/*
+ * Whether to drop SKB. CGROUP: for the cgroup program, whose skb starts
+ * at the network header, so that its length is the module's; tc sees the
+ * link layer header too, and counts the length the IP header gives.
+ */
+static __always_inline bool m2m_egress(struct __sk_buff *skb, bool cgroup)
+{
+	struct m2m_flow f = {};
+	__u32 src, dst, len;
+
+	if (!m2m_cfg.loaded || !m2m_flow(skb, &f, &len))
+		return false;
+	if (cgroup)
+		len = skb->len;
+
+	/* Looked up even when unscoped: jurisdictions are counted for all. */
+	src = m2m_src_value(&f);
+	dst = m2m_dst_value(&f);
+	return m2m_judge(&f, src, dst, len, cgroup);
 }
 
 SEC("tc")
-int m2m_tc_egress(struct __sk_buff *skb)
+int m2m_tc_policy(struct __sk_buff *skb)
 {
-	switch (bpf_ntohs(skb->protocol)) {
-	case ETH_P_IP:
-		count(M2M_BPF_IPV4);
-		break;
-	case ETH_P_IPV6:
-		count(M2M_BPF_IPV6);
-		break;
-	default:
-		count(M2M_BPF_OTHER);
-		break;
-	}
-	return TC_ACT_OK;
+	return m2m_egress(skb, false) ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("cgroup_skb/egress")
+int m2m_cgroup_policy(struct __sk_buff *skb)
+{
+	return m2m_egress(skb, true) ? 0 : 1;
 }
 
 char LICENSE[] SEC("license") = "GPL";

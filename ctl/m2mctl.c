@@ -30,13 +30,46 @@ static const struct cmd cmds[] = {
 	  "what FILE changes against the policy in force",
 	  cmd_policy_diff, 1, 1 },
 	{ "policy", "show", "", "the policy in force", cmd_policy_show, 0, 0 },
+	{ "policy", "unload", "",
+	  "remove the policy in force: the namespace passes everything",
+	  cmd_policy_unload, 0, 0 },
+	{ "policy", "sources", "FILE",
+	  "the source prefixes a policy governs, with their class",
+	  cmd_policy_sources, 1, 1 },
 	{ "stats", "reset", "", "zero the counters", cmd_stats_reset, 0, 0 },
 	{ "stats", NULL, "[--by reason|endpoint|class|country]...",
 	  "counters of the policy in force", cmd_stats, 0, 8 },
 	{ "mode", NULL, "enforce|audit", "drop, or only count, what is not "
 	  "compliant", cmd_mode, 1, 1 },
+	{ "events", "set", "[rate N] [privacy P] [interval MS]",
+	  "event rate, source privacy (pseudonym|truncate|raw), snapshot ms",
+	  cmd_events_set, 2, 6 },
+	{ "monitor", NULL, "[--count N] [--timeout SEC]",
+	  "print drop events, counter snapshots and policy changes",
+	  cmd_monitor, 0, 4 },
 	{ "explain", NULL, "SRC DST [PROTO [PORT]] [--policy FILE]",
 	  "the verdict for one flow, and why", cmd_explain, 2, 6 },
+	{ "zone", "list", "[--policy FILE]",
+	  "built-in zones, and those of a policy", cmd_zone_list, 0, 2 },
+	{ "zone", "show", "NAME [--policy FILE]",
+	  "a zone's countries, with the legal instrument of each",
+	  cmd_zone_show, 1, 3 },
+	{ "geo", "info", "FILE [FILE6] [--format tor|csv|mmdb]",
+	  "a geo database: entries, coverage, date, sha256",
+	  cmd_geo_info, 1, 4 },
+	{ "geo", "lookup", "ADDR [--geo FILE [FILE6]] [--format F]",
+	  "the country of an address, and the entry that says so",
+	  cmd_geo_lookup, 1, 6 },
+	{ "geo", "diff", "OLD[,OLD6] NEW[,NEW6] --policy FILE "
+	  "[--old-format F] [--new-format F]",
+	  "what replacing geo database OLD by NEW changes for a policy",
+	  cmd_geo_diff, 4, 8 },
+	{ "attach", NULL, "dev IFNAME | cgroup PATH",
+	  "run the eBPF datapath on a device's tc egress or a cgroup's "
+	  "egress", cmd_attach, 2, 2 },
+	{ "detach", NULL, "[dev IFNAME | cgroup PATH]",
+	  "stop the eBPF datapath there (everywhere without arguments)",
+	  cmd_detach, 0, 2 },
 	{ "status", NULL, "",
 	  "datapath, version and the policy in force", cmd_status, 0, 0 },
 	{ "version", NULL, "", "m2mctl's version", cmd_version, 0, 0 },
@@ -45,15 +78,19 @@ static const struct cmd cmds[] = {
 static void usage(FILE *f)
 {
 	const struct cmd *c;
-	char name[64];
+	char name[96];
 
-	fprintf(f, "Usage: m2mctl [-j] [-v] [-n NETNS] OBJECT [VERB] [ARGS]\n"
+	fprintf(f, "Usage: m2mctl [-j] [-v] [-n NETNS] [-d kmod|bpf] OBJECT "
+		"[VERB] [ARGS]\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json        print JSON\n"
 		"  -v, --verbose     say more\n"
 		"  -n, --netns NAME  act in network namespace NAME "
 		"(/run/netns/NAME)\n"
+		"  -d, --datapath D  the kernel module (kmod) or eBPF (bpf); "
+		"default:\n"
+		"                    the module if loaded, else eBPF if set up\n"
 		"  -h, --help        this text\n"
 		"\nCommands:\n");
 	for (c = cmds; c < cmds + sizeof(cmds) / sizeof(cmds[0]); c++) {
@@ -66,6 +103,20 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "\nExit status: 0 success, 1 usage or input error, "
 		"2 the kernel or datapath refused.\n");
+}
+
+static int set_datapath(const char *name)
+{
+	if (!strcmp(name, "kmod")) {
+		opts.datapath = DATAPATH_KMOD;
+	} else if (!strcmp(name, "bpf")) {
+		opts.datapath = DATAPATH_BPF;
+	} else {
+		fprintf(stderr, "m2mctl: unknown datapath `%s'; expected "
+			"`kmod' or `bpf'\n", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int enter_netns(const char *name)
@@ -117,13 +168,14 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "netns", required_argument, NULL, 'n' },
+		{ "datapath", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *c;
 	int opt, used, nargs;
 
-	while ((opt = getopt_long(argc, argv, "+jvn:h", longopts,
+	while ((opt = getopt_long(argc, argv, "+jvn:d:h", longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -134,6 +186,10 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			opts.netns = optarg;
+			break;
+		case 'd':
+			if (set_datapath(optarg))
+				return EXIT_INPUT;
 			break;
 		case 'h':
 			usage(stdout);
