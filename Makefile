@@ -8,6 +8,7 @@
 #   make bench-lookup the lookup benchmark (userspace build of kmod/rtable.c)
 #   make bench-geo    loading and compiling the full Tor geo database
 #   make deps         install the build and test dependencies
+#   make install      on a gateway: DKMS, systemd (see the block at the end)
 #   make clean
 #
 # KDIR=...  build the module against other kernel headers (default: those
@@ -205,3 +206,99 @@ $(BUILD)/bench_bpf: selftests/bench/bench_bpf.c $(BPFT_DEPS)
 .PHONY: bench-bpf
 bench-bpf: $(BUILD)/bench_bpf
 	$(Q)$(BUILD)/bench_bpf
+
+# ---- make install, make uninstall: a gateway (docs/gateway.md) ----
+#
+#   make install [DESTDIR=...] [PREFIX=/usr]
+#	m2mctl, the start script and its systemd unit, the BPF objects, the
+#	manual, the examples and the default configuration (in /etc/m2mguard,
+#	only where absent); the module's sources for DKMS in
+#	/usr/src/m2mguard-VERSION, added to DKMS and built for the
+#	running kernel when DESTDIR is empty and dkms is installed; or, with
+#	KDIR given, the module built against KDIR in
+#	/lib/modules/RELEASE/updates.
+#   make uninstall [DESTDIR=...] [PREFIX=/usr]
+#	all of that but /etc/m2mguard and /var/lib/m2mguard.
+
+VERSION := $(shell sed -n 's/^\#define M2M_VERSION "\(.*\)"$$/\1/p' \
+	kmod/m2mguard.h)
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+PKGLIBDIR ?= $(PREFIX)/lib/m2mguard
+DOCDIR ?= $(PREFIX)/share/doc/m2mguard
+MANDIR ?= $(PREFIX)/share/man
+# Where DKMS looks, whatever the PREFIX.
+DKMSDIR ?= /usr/src/m2mguard-$(VERSION)
+UNITDIR ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+STATEDIR ?= /var/lib/m2mguard
+# KDIR on the command line or in the environment: install a built module.
+KDIR_GIVEN := $(filter command environment,$(firstword $(origin KDIR)))
+# The release KDIR builds for (Debian's kernel.release has no ABI suffix).
+KREL ?= $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(shell uname -r))
+DKMS_SRCS := Kbuild $(wildcard kmod/*.c kmod/*.h include/m2mguard/*.h \
+	include/uapi/linux/*.h)
+DKMS_ARGS := -m m2mguard -v $(VERSION)
+
+.PHONY: install uninstall install-dkms install-module
+
+install: ctl bpf $(if $(KDIR_GIVEN),install-module,install-dkms)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/m2mctl $(DESTDIR)$(SBINDIR)/m2mctl
+	$(Q)install -D -m 0755 scripts/m2mguard-start \
+		$(DESTDIR)$(PKGLIBDIR)/m2mguard-start
+	$(Q)install -m 0644 $(filter-out %/bench.bpf.o,$(BPF_OBJS)) \
+		$(DESTDIR)$(PKGLIBDIR)/
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|/usr/lib/m2mguard|$(PKGLIBDIR)|g; s|/usr/share/doc/m2mguard|$(DOCDIR)|g' \
+		m2mguard.service > $(DESTDIR)$(UNITDIR)/m2mguard.service
+	$(Q)for man in $(BUILD)/m2mctl.8 ctl/m2mctl.8; do \
+		[ ! -f $$man ] || { install -D -m 0644 $$man \
+			$(DESTDIR)$(MANDIR)/man8/m2mctl.8; break; }; done
+	$(Q)install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/examples \
+		examples/gateway.yaml examples/failsafe.conf \
+		examples/m2mguard.conf
+	$(Q)install -m 0644 docs/gateway.md $(DESTDIR)$(DOCDIR)/
+	$(Q)install -d $(DESTDIR)$(SYSCONFDIR)/m2mguard $(DESTDIR)$(STATEDIR)
+	$(Q)for f in failsafe.conf m2mguard.conf; do \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/m2mguard/$$f ] || install -m 0644 \
+			examples/$$f $(DESTDIR)$(SYSCONFDIR)/m2mguard/$$f; done
+
+install-dkms:
+	$(call msg,INSTALL,$(DESTDIR)$(DKMSDIR))
+	$(Q)rm -rf $(DESTDIR)$(DKMSDIR)
+	$(Q)for f in $(DKMS_SRCS); do \
+		install -D -m 0644 $$f $(DESTDIR)$(DKMSDIR)/$$f || exit; done
+	$(Q)sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' \
+		dkms.conf > $(DESTDIR)$(DKMSDIR)/dkms.conf
+	$(Q)if [ -n "$(DESTDIR)" ]; then :; \
+	elif command -v dkms > /dev/null; then \
+		if dkms status $(DKMS_ARGS) | grep -q .; then \
+			dkms remove $(DKMS_ARGS) --all > /dev/null || exit; fi; \
+		dkms add $(DKMS_ARGS) > /dev/null && \
+		dkms install $(DKMS_ARGS); \
+	else \
+		echo "dkms is not installed: the module is not built;" \
+			"see docs/gateway.md" >&2; \
+	fi
+
+install-module: module
+	$(call msg,INSTALL,$(DESTDIR)/lib/modules/$(KREL)/updates/m2mguard.ko)
+	$(Q)install -D -m 0644 m2mguard.ko \
+		$(DESTDIR)/lib/modules/$(KREL)/updates/m2mguard.ko
+	$(Q)[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)if [ -z "$(DESTDIR)" ] && command -v dkms > /dev/null && \
+	   dkms status $(DKMS_ARGS) | grep -q .; then \
+		dkms remove $(DKMS_ARGS) --all > /dev/null; fi
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/m2mctl \
+		$(DESTDIR)$(PKGLIBDIR)/m2mguard-start \
+		$(DESTDIR)$(PKGLIBDIR)/*.bpf.o \
+		$(DESTDIR)$(UNITDIR)/m2mguard.service \
+		$(DESTDIR)$(MANDIR)/man8/m2mctl.8 \
+		$(DESTDIR)/lib/modules/$(KREL)/updates/m2mguard.ko
+	$(Q)rm -rf $(DESTDIR)$(DKMSDIR) $(DESTDIR)$(DOCDIR)
+	$(Q)rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null || true

@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/m2mguard-start without the module, each run in a private
+# network namespace: the guard it builds from the policy file, the last
+# good policy and failsafe.conf (bad lines reported and skipped, a
+# failsafe nft refuses replaced by the default one), its configuration
+# file, and its failures when the module cannot be loaded.
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+[ -x "$M2MCTL" ] || skip_all "no $M2MCTL: run make ctl"
+command -v nft > /dev/null || skip_all "no nft: run scripts/install-deps"
+unshare -n nft list ruleset > /dev/null 2>&1 ||
+	skip_all "nftables does not work in a new network namespace here"
+
+START=$TOP/scripts/m2mguard-start
+work=$(mktemp -d)
+cleanup() { rm -rf "$work"; }
+LIB_CLEANUP=cleanup
+
+export M2M_CONF_DIR=$work/etc M2M_STATE_DIR=$work/state M2MCTL
+export M2M_MODULE=$work/no-such-module.ko
+mkdir -p "$M2M_CONF_DIR" "$M2M_STATE_DIR"
+ruleset=$work/ruleset
+
+# start ARGS...: the start script in a new network namespace, which is
+# gone when it ends; its ruleset then is left in $ruleset.
+start()
+{
+	unshare -n sh -c '"$0" "$@"; rc=$?; nft list ruleset > "$RULESET"
+		exit $rc' "$START" "$@"
+}
+export RULESET=$ruleset
+
+# has TEXT...: every TEXT is a line (trimmed) of the ruleset.
+has()
+{
+	local t
+
+	for t in "$@"; do
+		sed 's/^[[:space:]]*//' "$ruleset" | grep -qxF -- "$t" ||
+			{ echo "not in the ruleset: $t"; return 1; }
+	done
+}
+
+not() { ! "$@"; }
+
+policy()
+{
+	cat <<-YAML
+	purposes: [metering]
+	geo: { format: none }
+	classes:
+	  - name: meters
+	    sources: [$1]
+	    consent: [metering]
+	    zone: eea
+	endpoints:
+	  - name: billing
+	    destinations: [192.0.2.0/24]
+	    purposes: [metering]
+	    jurisdiction: DE
+	YAML
+}
+
+echo "# nothing configured"
+check_fail "guard: no governed sources known, all forwarding" 0 \
+	"the guard drops all forwarding" start guard
+check "the catch-all drop in forward" has \
+	'counter packets 0 bytes 0 drop comment "no policy known: all forwarding"'
+check "no failsafe.conf: tcp 22 and established" has \
+	"tcp dport 22 accept" "tcp sport 22 accept" \
+	"ct state established,related accept"
+check "the fixed failsafe" has 'iifname "lo" accept' \
+	"ip6 daddr fe80::/10 accept" "ip daddr 169.254.0.0/16 accept"
+check "IPv6 neighbour discovery" sh -c "grep -q 'nd-neighbor-solicit' \
+	'$ruleset'"
+
+echo "# the sources of the policy file and of the last good policy"
+policy '10.1.0.0/24, "fd01::/64"' > "$M2M_CONF_DIR/policy.yaml"
+policy '10.7.0.0/16' > "$work/other.yaml"
+check "compile the last good policy" "$M2MCTL" policy compile \
+	"$work/other.yaml" -o "$M2M_STATE_DIR/last-good.bin"
+check "guard" start guard
+check "both policies' sources are governed" has \
+	"elements = { 10.1.0.0/24, 10.7.0.0/16 }" "elements = { fd01::/64 }"
+check "forwarded and local packets from them dropped" sh -c \
+	"[ \$(grep -c 'ip saddr @governed4 counter packets 0 bytes 0 drop' \
+	  '$ruleset') = 2 ]"
+check "no catch-all drop" not grep -q "all forwarding" "$ruleset"
+echo "classes: [" >> "$M2M_CONF_DIR/policy.yaml"
+check "a broken policy file: the last good one's sources" start guard
+check "governed" has "elements = { 10.7.0.0/16 }"
+
+echo "# failsafe.conf"
+cat > "$M2M_CONF_DIR/failsafe.conf" <<-EOF
+	# management
+	tcp 2022
+	udp 161-162   # SNMP
+	addr 192.0.2.200
+	addr 2001:db8:ff::/64
+	iface mgmt0
+	tcp 70000
+	ssh 22
+	tcp 22 23
+EOF
+check_fail "guard: bad lines are reported" 0 \
+	"failsafe.conf:7: bad port \`70000'" start guard
+check_fail "unknown kinds too" 0 "failsafe.conf:8: unknown failsafe \`ssh'" \
+	start guard
+check_fail "and extra words" 0 "failsafe.conf:9: one argument expected" \
+	start guard
+check "the good lines are in force" has "tcp dport 2022 accept" \
+	"udp sport 161-162 accept" "ip saddr 192.0.2.200 accept" \
+	"ip6 daddr 2001:db8:ff::/64 accept" 'oifname "mgmt0" accept'
+check "no default failsafe beside them" not grep -q "dport 22 " "$ruleset"
+echo "addr 10.0.0.300" >> "$M2M_CONF_DIR/failsafe.conf"
+check_fail "a failsafe nft refuses: the default failsafe instead" 0 \
+	"trying again with the default failsafe" start guard
+check "the guard is up, with tcp 22" has "tcp dport 22 accept"
+
+echo "# start without the module"
+check_fail "the module does not load: the guard stays" 1 \
+	"NO POLICY IS IN FORCE: the fail-closed guard stays up" start
+check_fail "and says why" 1 "cannot load the m2mguard module" start
+check "the guard is up" grep -q "table inet m2mguard_guard" "$ruleset"
+echo "FAIL_MODE=open" > "$M2M_CONF_DIR/m2mguard.conf"
+check_fail "fail-open: no guard, loudly" 1 \
+	"NO POLICY IS IN FORCE, and FAIL_MODE=open" start
+check "no guard" not grep -q "m2mguard_guard" "$ruleset"
+
+echo "# m2mguard.conf"
+printf 'FAIL_MODE=shut\nCOLOUR=blue\n' > "$M2M_CONF_DIR/m2mguard.conf"
+check_fail "a bad FAIL_MODE fails closed" 1 \
+	"FAIL_MODE is closed or open, not \`shut': failing closed" start
+check "the guard is up" grep -q "table inet m2mguard_guard" "$ruleset"
+check_fail "an unknown setting is reported" 1 \
+	"m2mguard.conf:2: unknown setting \`COLOUR' ignored" start
+echo "NETNS=m2m-nowhere" > "$M2M_CONF_DIR/m2mguard.conf"
+check_fail "NETNS must exist" 1 "NETNS=m2m-nowhere: no such network" start
+echo "POLICY=nowhere.yaml" > "$M2M_CONF_DIR/m2mguard.conf"
+rm "$M2M_STATE_DIR/last-good.bin"
+check_fail "POLICY, relative to the configuration" 0 \
+	"neither $M2M_CONF_DIR/nowhere.yaml nor" start guard
+check_fail "a bad command" 2 "usage: m2mguard-start" start restart
+
+echo "# stop"
+check "stop takes the guard down" unshare -n sh -c \
+	"'$START' guard 2>/dev/null && '$START' stop 2>/dev/null &&
+	 ! nft list table inet m2mguard_guard 2>/dev/null"
+check "stop without a guard" start stop
+
+ktap_finish
