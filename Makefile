@@ -142,12 +142,6 @@ $(BUILD)/selftests/tools/%: selftests/tools/%.c $(HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(PKG_LIBS) -o $@
 
-$(BUILD)/selftests/bpf/%: selftests/bpf/%.c $(BPF_SKELS) $(HDRS)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(KSFT_CFLAGS) -I$(BUILD)/bpf $< \
-		$(shell pkg-config --libs libbpf) -o $@
-
 $(BUILD)/bench_lookup: selftests/bench/bench_lookup.c kmod/rtable.c $(HDRS) \
 		$(wildcard selftests/unit/*.h)
 	$(call msg,CC,$@)
@@ -177,7 +171,6 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 # ---- eBPF datapath: m2mctl's loader, the bpf lane's tests, bench-bpf ----
-# A separate block, added with the BPF datapath; see its hand-over notes.
 
 # m2mctl carries the BPF skeletons.
 $(BUILD)/ctl/bpf.o: $(BPF_SKELS)
@@ -185,13 +178,7 @@ $(BUILD)/ctl/bpf.o: $(BPF_SKELS)
 # The BPF tests load policies with m2mctl's own code.
 BPFT_DEPS := $(BPF_SKELS) $(LIB) $(HDRS) $(wildcard selftests/bpf/*.h bpf/*.h)
 
-$(BPFT_BINS): # Small programs the module's tests drive it with (netlink, traffic).
-$(BUILD)/selftests/tools/%: selftests/tools/%.c $(HDRS)
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(PKG_LIBS) -o $@
-
-$(BUILD)/selftests/bpf/%: selftests/bpf/%.c $(BPFT_DEPS)
+$(BPFT_BINS): $(BUILD)/selftests/bpf/%: selftests/bpf/%.c $(BPFT_DEPS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $(KSFT_CFLAGS) -I$(BUILD)/bpf $< \
