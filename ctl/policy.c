@@ -226,22 +226,6 @@ struct view {
 	__u32 *rec_ep;		/* record index -> eps index */
 };
 
-static const void *section(const struct m2m_tables *t, __u32 type,
-			   __u32 *count)
-{
-	const struct m2m_section *s = (const void *)(t->hdr + 1);
-	__u32 i;
-
-	for (i = 0; i < t->hdr->nsections; i++) {
-		if (s[i].type == type) {
-			*count = s[i].count;
-			return (const char *)t->hdr + s[i].offset;
-		}
-	}
-	*count = 0;
-	return NULL;
-}
-
 static int u64_cmp(const void *a, const void *b)
 {
 	const __u64 *x = a, *y = b;
@@ -371,7 +355,7 @@ static int view_dst4(struct view *v)
 	__u32 n, i;
 	u128 hi;
 
-	r = section(v->t, M2M_SEC_DST4, &n);
+	r = m2m_tables_section(v->t, M2M_SEC_DST4, &n);
 	for (i = 0; i < n; i++) {
 		if (!M2M_DST_GROUP(r[i].value))
 			continue;
@@ -389,7 +373,7 @@ static int view_dst6(struct view *v)
 	u128 lo, hi;
 	__u32 n, i;
 
-	r = section(v->t, M2M_SEC_DST6, &n);
+	r = m2m_tables_section(v->t, M2M_SEC_DST6, &n);
 	for (i = 0; i < n; i++) {
 		if (!M2M_DST_GROUP(r[i].value))
 			continue;

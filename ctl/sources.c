@@ -24,23 +24,6 @@
 
 typedef unsigned __int128 u128;
 
-/* Section TYPE of T's blob and its element count, or NULL. */
-static const void *find_section(const struct m2m_tables *t, __u32 type,
-				__u32 *count)
-{
-	const struct m2m_section *s = (const void *)(t->hdr + 1);
-	__u32 i;
-
-	for (i = 0; i < t->hdr->nsections; i++) {
-		if (s[i].type == type) {
-			*count = s[i].count;
-			return (const char *)t->hdr + s[i].offset;
-		}
-	}
-	*count = 0;
-	return NULL;
-}
-
 static void print_prefix(u128 addr, int len, int width, const char *cls)
 {
 	char text[INET6_ADDRSTRLEN + 8];
@@ -157,8 +140,8 @@ int cmd_policy_sources(int argc, char **argv)
 		free(blob);
 		return EXIT_INPUT;
 	}
-	s4.r = find_section(&t, M2M_SEC_SRC4, &s4.n);
-	s6.r = find_section(&t, M2M_SEC_SRC6, &s6.n);
+	s4.r = m2m_tables_section(&t, M2M_SEC_SRC4, &s4.n);
+	s6.r = m2m_tables_section(&t, M2M_SEC_SRC6, &s6.n);
 
 	out_begin();
 	out_str("policy", "policy", argv[0]);

@@ -720,3 +720,19 @@ const char *m2m_tables_str(const struct m2m_tables *t, __u32 off)
 		return "";
 	return t->strings + off;
 }
+
+const void *m2m_tables_section(const struct m2m_tables *t, __u32 type,
+			       __u32 *count)
+{
+	const struct m2m_section *s = (const void *)(t->hdr + 1);
+	__u32 i;
+
+	for (i = 0; i < t->hdr->nsections; i++) {
+		if (s[i].type == type) {
+			*count = s[i].count;
+			return (const char *)t->hdr + s[i].offset;
+		}
+	}
+	*count = 0;
+	return NULL;
+}

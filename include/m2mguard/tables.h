@@ -54,6 +54,10 @@ size_t m2m_tables_size(const struct m2m_tables *t);
 /* Name at string offset OFF, "" if out of range. */
 const char *m2m_tables_str(const struct m2m_tables *t, __u32 off);
 
+/* Section TYPE of T's blob and its element count; NULL (0) without one. */
+const void *m2m_tables_section(const struct m2m_tables *t, __u32 type,
+			       __u32 *count);
+
 /* A flow as the verdict sees it; addresses in host order. */
 struct m2m_flow {
 	__u8 family;		/* AF_INET or AF_INET6 */
