@@ -963,6 +963,36 @@ out:
 	return err;
 }
 
+int m2m_bpf_counters_of(const struct m2m_tables *t, uint64_t generation,
+			struct m2m_counter_rec **recs, size_t *n)
+{
+	__u32 nctr = REASON_KEYS + t->nendpoints + t->nclasses * REASON_KEYS +
+		     NJUR;
+	struct current c;
+	int err;
+
+	err = current_open(&c);
+	if (err)
+		return err;
+	if (c.meta.generation != generation) {
+		err = -ESTALE;
+		goto out;
+	}
+
+	*recs = calloc(nctr, sizeof(**recs));
+	err = *recs ? sum_counters(c.counters, t, *recs, nctr) : -ENOMEM;
+	if (err) {
+		fprintf(stderr, "m2mctl: cannot read the BPF counters: %s\n",
+			strerror(-err));
+		free(*recs);
+	} else {
+		*n = nctr;
+	}
+out:
+	current_close(&c);
+	return err;
+}
+
 int m2m_bpf_counters_reset(void)
 {
 	int cpus = libbpf_num_possible_cpus(), err = 0;

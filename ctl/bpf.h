@@ -73,6 +73,14 @@ int m2m_bpf_counters(void **blob, uint32_t *len,
 		     struct m2m_counter_rec **recs, size_t *n,
 		     uint64_t *generation);
 
+/*
+ * The counter records of the policy in force, summed over the CPUs and
+ * laid out for T, which must hold that policy: -ESTALE if the policy in
+ * force is no longer the one of GENERATION.
+ */
+int m2m_bpf_counters_of(const struct m2m_tables *t, uint64_t generation,
+			struct m2m_counter_rec **recs, size_t *n);
+
 int m2m_bpf_counters_reset(void);
 
 struct m2m_bpf_info {

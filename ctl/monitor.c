@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * m2mctl monitor: the module's "events" group as one line per message:
- * drop events, counter snapshots and policy notices. Text prints
- * "TIME TYPE key=value ...", -j one JSON object per line, both from the
- * same calls. Names come from the policy in force, fetched again when a
- * notice says it changed.
+ * m2mctl monitor: drop events, counter snapshots and policy notices, one
+ * line each. Text prints "TIME TYPE key=value ...", -j one JSON object
+ * per line, both from the same calls. Names come from the policy in
+ * force, fetched again when a notice says it changed.
+ *
+ * Two sources feed the same printing: the module's "events" group, and
+ * for the eBPF datapath its ring buffer of drop events, with what the
+ * module sends on its own read from userspace every counter interval:
+ * the counters of the policy in force, and a notice when its generation
+ * has changed since the last look.
  *
  * m2mctl events set: the event settings of the namespace.
  */
@@ -24,13 +29,20 @@
 #include <linux/m2mguard.h>
 #include <m2mguard/tables.h>
 
+#include "bpf.h"
 #include "kmod.h"
 #include "m2mctl.h"
 #include "nl.h"
 
 struct monitor {
+	bool bpf;		/* the eBPF datapath, not the module */
 	struct m2m_nl ev;	/* joined to "events", nothing else */
 	struct m2m_nl req;	/* requests: the policy in force */
+	struct m2m_bpf_events *ring;	/* eBPF: the drop events */
+	bool discard;		/* drop events from before we listened */
+	uint64_t announced;	/* eBPF: generation of the last notice */
+	uint64_t lost;		/* eBPF: events lost, as last seen */
+	uint32_t interval;	/* eBPF: ms between snapshots */
 	void *blob;		/* of the policy in force, or NULL */
 	struct m2m_tables t;
 	uint64_t generation;	/* of BLOB */
@@ -190,10 +202,12 @@ static void load_policy(struct monitor *m)
 		m->blob = NULL;
 	}
 	m->generation = 0;
-	if (kmod_fetch(&m->req, &m->blob, &len, &m->generation))
+	if (m->bpf ? m2m_bpf_fetch(&m->blob, &len, &m->generation) :
+		     kmod_fetch(&m->req, &m->blob, &len, &m->generation))
 		return;
 	if (m2m_tables_open(&m->t, m->blob, len, &why)) {
-		fprintf(stderr, "m2mctl: the kernel's policy: %s\n", why);
+		fprintf(stderr, "m2mctl: the %s policy: %s\n",
+			m->bpf ? "BPF datapath's" : "kernel's", why);
 		free(m->blob);
 		m->blob = NULL;
 	}
@@ -340,17 +354,19 @@ static void rec_key(const struct m2m_tables *t,
 	}
 }
 
+/* The nonzero records among R[N]: the module sends no others. */
 static void print_counters(struct monitor *m, uint64_t generation,
-			   const struct nlattr *attr)
+			   const struct m2m_counter_rec *r, size_t n)
 {
 	const struct m2m_tables *t = tables_of(m, generation);
-	const struct m2m_counter_rec *r = mnl_attr_get_payload(attr);
-	size_t i, n = mnl_attr_get_payload_len(attr) / sizeof(*r);
 	char key[256];
+	size_t i;
 
 	line_begin("counters");
 	line_u64("generation", generation);
 	for (i = 0; i < n; i++) {
+		if (!r[i].packets)
+			continue;
 		rec_key(t, &r[i], key, sizeof(key));
 		line_figures(key, r[i].packets, r[i].bytes);
 	}
@@ -358,14 +374,13 @@ static void print_counters(struct monitor *m, uint64_t generation,
 }
 
 static void print_policy(struct monitor *m, uint64_t generation,
-			 const struct nlattr *hash)
+			 const uint8_t *hash, size_t len)
 {
-	const uint8_t *h = mnl_attr_get_payload(hash);
 	char hex[65] = "";
-	int i;
+	size_t i;
 
-	for (i = 0; i < 32 && i < mnl_attr_get_payload_len(hash); i++)
-		sprintf(hex + 2 * i, "%02x", h[i]);
+	for (i = 0; i < 32 && i < len; i++)
+		sprintf(hex + 2 * i, "%02x", hash[i]);
 
 	line_begin("policy");
 	line_u64("generation", generation);
@@ -378,6 +393,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[M2M_A_MAX + 1] = { 0 };
+	const struct nlattr *a;
 	struct monitor *m = data;
 	struct m2m_event ev;
 	struct nlattr *attr;
@@ -405,12 +421,17 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 			return MNL_CB_STOP;
 		break;
 	case M2M_CMD_EVENT_COUNTERS:
-		if (tb[M2M_A_COUNTERS])
-			print_counters(m, gen, tb[M2M_A_COUNTERS]);
+		a = tb[M2M_A_COUNTERS];
+		if (a)
+			print_counters(m, gen, mnl_attr_get_payload(a),
+				       mnl_attr_get_payload_len(a) /
+				       sizeof(struct m2m_counter_rec));
 		break;
 	case M2M_CMD_EVENT_POLICY:
-		if (tb[M2M_A_POLICY_HASH])
-			print_policy(m, gen, tb[M2M_A_POLICY_HASH]);
+		a = tb[M2M_A_POLICY_HASH];
+		if (a)
+			print_policy(m, gen, mnl_attr_get_payload(a),
+				     mnl_attr_get_payload_len(a));
 		break;
 	}
 	return MNL_CB_OK;
@@ -426,7 +447,10 @@ static int64_t now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Print what arrives until the count is reached, DEADLINE or a signal. */
+/*
+ * Print what the module sends until the count is reached, DEADLINE or a
+ * signal.
+ */
 static int listen_events(struct monitor *m, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = mnl_socket_get_fd(m->ev.sock),
@@ -457,6 +481,147 @@ static int listen_events(struct monitor *m, int64_t deadline)
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+	return 0;
+}
+
+/* ---- the eBPF datapath ---- */
+
+/* Read INFO, with a notice if the policy changed since the last one. */
+static int bpf_look(struct monitor *m, struct m2m_bpf_info *info)
+{
+	int err;
+
+	err = m2m_bpf_info(info);
+	if (err)
+		return err;
+	if (info->has_policy && info->generation != m->announced) {
+		m->announced = info->generation;
+		print_policy(m, info->generation, info->hash,
+			     sizeof(info->hash));
+	}
+	return 0;
+}
+
+static int ring_event(void *ctx, const struct m2m_bpf_event *ev)
+{
+	struct m2m_bpf_info info;
+	struct monitor *m = ctx;
+
+	if (m->discard)
+		return 0;
+	/* As from the module, the notice comes before the policy's events. */
+	if (ev->ev.generation > m->announced)
+		bpf_look(m, &info);
+	print_drop(m, &ev->ev, ev->suppressed);
+	if (m->max_drops && ++m->drops >= m->max_drops)
+		return -ECANCELED;
+	return 0;
+}
+
+static uint32_t interval_of(const struct m2m_bpf_info *info)
+{
+	return info->counter_interval < M2M_COUNTER_INTERVAL_MIN ?
+	       M2M_COUNTER_INTERVAL_MIN : info->counter_interval;
+}
+
+/*
+ * What the module sends on its own every counter interval: a notice if
+ * the policy changed since the last look, then the counters of the one
+ * in force.
+ */
+static int bpf_tick(struct monitor *m)
+{
+	const struct m2m_tables *t;
+	struct m2m_counter_rec *recs;
+	struct m2m_bpf_info info;
+	size_t n;
+	int err;
+
+	err = bpf_look(m, &info);
+	if (err)
+		return err;
+	m->interval = interval_of(&info);
+	if (info.events_lost > m->lost)
+		fprintf(stderr,
+			"m2mctl: %" PRIu64 " events lost: ring buffer full\n",
+			(uint64_t)(info.events_lost - m->lost));
+	m->lost = info.events_lost;
+	if (!info.has_policy)
+		return 0;
+
+	/* Replaced again since: its own notice comes at the next look. */
+	t = tables_of(m, info.generation);
+	if (!t)
+		return 0;
+	err = m2m_bpf_counters_of(t, info.generation, &recs, &n);
+	if (err == -ESTALE || err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	print_counters(m, info.generation, recs, n);
+	free(recs);
+	return 0;
+}
+
+/*
+ * Print the ring buffer's drop events, and every interval what bpf_tick
+ * finds, until the count is reached, DEADLINE or a signal.
+ */
+static int listen_bpf(struct monitor *m, int64_t deadline)
+{
+	int64_t now, next = now_ms() + m->interval, wait;
+	int ret;
+
+	while (!stop) {
+		now = now_ms();
+		if (deadline >= 0 && now >= deadline)
+			return 0;
+		if (now >= next) {
+			ret = bpf_tick(m);
+			if (ret)
+				return ret;
+			next = next + m->interval > now ?
+			       next + m->interval : now + m->interval;
+			continue;
+		}
+
+		wait = next - now;
+		if (deadline >= 0 && deadline - now < wait)
+			wait = deadline - now;
+		ret = m2m_bpf_events_poll(m->ring, wait);
+		if (m->max_drops && m->drops >= m->max_drops)
+			return 0;
+		if (ret < 0 && ret != -EINTR) {
+			fprintf(stderr, "m2mctl: reading the BPF events: %s\n",
+				strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Open the ring buffer and empty it: like the module's group, the
+ * monitor shows what happens from now on. The ring buffer has one
+ * consumer position, so two monitors at once split its events between
+ * them (a limitation the README states).
+ */
+static int open_bpf(struct monitor *m)
+{
+	struct m2m_bpf_info info;
+
+	if (m2m_bpf_info(&info))
+		return -1;
+	m->interval = interval_of(&info);
+	m->announced = info.generation;
+	m->lost = info.events_lost;
+
+	m->ring = m2m_bpf_events_open(ring_event, m);
+	if (!m->ring)
+		return -1;
+	m->discard = true;
+	m2m_bpf_events_poll(m->ring, 0);
+	m->discard = false;
 	return 0;
 }
 
@@ -534,13 +699,15 @@ int cmd_monitor(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct monitor m = { 0 };
 	double count, timeout;
+	int64_t deadline;
 	int err;
 
 	if (parse_monitor(argc, argv, &count, &timeout))
 		return EXIT_INPUT;
 	m.max_drops = count;
 
-	if (open_sockets(&m))
+	m.bpf = use_bpf();
+	if (m.bpf ? open_bpf(&m) : open_sockets(&m))
 		return EXIT_REFUSED;
 	load_policy(&m);
 	sigaction(SIGINT, &sa, NULL);
@@ -549,18 +716,26 @@ int cmd_monitor(int argc, char **argv)
 		fprintf(stderr, "m2mctl: listening (policy generation %" PRIu64
 			")\n", m.generation);
 
-	err = listen_events(&m, timeout < 0 ? -1 :
-			    now_ms() + (int64_t)(timeout * 1000));
-	if (err)
-		fprintf(stderr, "m2mctl: receiving events: %s\n",
-			strerror(-err));
+	deadline = timeout < 0 ? -1 : now_ms() + (int64_t)(timeout * 1000);
+	if (m.bpf) {
+		err = listen_bpf(&m, deadline);
+	} else {
+		err = listen_events(&m, deadline);
+		if (err)
+			fprintf(stderr, "m2mctl: receiving events: %s\n",
+				strerror(-err));
+	}
 
 	if (m.blob) {
 		m2m_tables_close(&m.t);
 		free(m.blob);
 	}
-	m2m_nl_close(&m.req);
-	m2m_nl_close(&m.ev);
+	if (m.bpf) {
+		m2m_bpf_events_close(m.ring);
+	} else {
+		m2m_nl_close(&m.req);
+		m2m_nl_close(&m.ev);
+	}
 	return err ? EXIT_REFUSED : EXIT_OK;
 }
 
