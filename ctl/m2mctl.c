@@ -37,8 +37,10 @@ static const struct cmd cmds[] = {
 	  "the source prefixes a policy governs, with their class",
 	  cmd_policy_sources, 1, 1 },
 	{ "stats", "reset", "", "zero the counters", cmd_stats_reset, 0, 0 },
-	{ "stats", NULL, "[--by reason|endpoint|class|country]...",
-	  "counters of the policy in force", cmd_stats, 0, 8 },
+	{ "stats", NULL, "[--by reason|endpoint|class|country]... "
+	  "[--prometheus]",
+	  "counters of the policy in force (text, JSON, Prometheus)",
+	  cmd_stats, 0, 9 },
 	{ "mode", NULL, "enforce|audit", "drop, or only count, what is not "
 	  "compliant", cmd_mode, 1, 1 },
 	{ "events", "set", "[rate N] [privacy P] [interval MS]",
