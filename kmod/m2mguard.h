@@ -19,10 +19,10 @@
 /* Module parameters (main.c). */
 extern unsigned int m2m_max_policy_bytes;
 
-/* One packet and byte count; summed over CPUs when read. */
+/* One CPU's packet and byte count of one record; summed when read. */
 struct m2m_ctr {
-	u64 packets;
-	u64 bytes;
+	local64_t packets;
+	local64_t bytes;
 };
 
 /*
@@ -36,8 +36,9 @@ struct m2m_policy {
 	u8 hash[32];
 	u64 generation;
 	struct m2m_tables t;
-	struct m2m_ctr __percpu *ctr;	/* see m2m_ctr_index() */
-	u32 nctr;
+	struct m2m_ctr *ctr;		/* a block per CPU, counters.c */
+	u32 nctr;			/* records */
+	u32 ctr_stride;			/* records per CPU block */
 	size_t memory;
 	struct m2m_events *events;	/* rate and flow state, events.c */
 	struct rcu_work free_work;
@@ -86,6 +87,9 @@ void m2m_policy_exit(void);
 
 /* counters.c */
 u32 m2m_ctr_count(const struct m2m_tables *t);
+int m2m_ctr_alloc(struct m2m_policy *p);
+void m2m_ctr_free(struct m2m_policy *p);
+size_t m2m_ctr_size(const struct m2m_policy *p);
 void m2m_ctr_account(struct m2m_policy *p, const struct m2m_verdict *v,
 		     unsigned int len);
 void m2m_ctr_reset(struct m2m_policy *p);

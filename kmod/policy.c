@@ -39,12 +39,8 @@ struct m2m_policy *m2m_policy_create(void *blob, u32 len, u64 generation,
 	if (err)
 		goto err_free;
 
-	p->nctr = m2m_ctr_count(&p->t);
-	p->ctr = __alloc_percpu_gfp(p->nctr * sizeof(struct m2m_ctr),
-				    __alignof__(struct m2m_ctr),
-				    GFP_KERNEL_ACCOUNT);
-	if (!p->ctr) {
-		err = -ENOMEM;
+	err = m2m_ctr_alloc(p);
+	if (err) {
 		*why = "out of memory for the policy's counters";
 		goto err_tables;
 	}
@@ -59,13 +55,12 @@ struct m2m_policy *m2m_policy_create(void *blob, u32 len, u64 generation,
 	p->len = len;
 	p->generation = generation;
 	sha256(blob, len, p->hash);
-	p->memory = len + m2m_tables_size(&p->t) +
-		    num_possible_cpus() * p->nctr * sizeof(struct m2m_ctr) +
+	p->memory = len + m2m_tables_size(&p->t) + m2m_ctr_size(p) +
 		    m2m_events_size(&p->t);
 	return p;
 
 err_ctr:
-	free_percpu(p->ctr);
+	m2m_ctr_free(p);
 err_tables:
 	m2m_tables_close(&p->t);
 err_free:
@@ -77,7 +72,7 @@ static void m2m_policy_free(struct m2m_policy *p)
 {
 	m2m_tables_close(&p->t);
 	m2m_events_free(p);
-	free_percpu(p->ctr);
+	m2m_ctr_free(p);
 	kvfree(p->blob);
 	kfree(p);
 }
