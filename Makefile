@@ -137,10 +137,11 @@ $(BUILD)/selftests/unit/%: selftests/unit/%.c $(LIB) $(HDRS) \
 		$(PKG_LIBS) -o $@
 
 # Small programs the module's tests drive it with (netlink, traffic).
-$(BUILD)/selftests/tools/%: selftests/tools/%.c $(HDRS)
+$(BUILD)/selftests/tools/%: selftests/tools/%.c $(LIB) $(HDRS) \
+		$(wildcard selftests/bpf/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
 
 $(BUILD)/bench_lookup: selftests/bench/bench_lookup.c kmod/rtable.c $(HDRS) \
 		$(wildcard selftests/unit/*.h)
@@ -289,3 +290,4 @@ uninstall:
 		$(DESTDIR)/lib/modules/$(KREL)/updates/m2mguard.ko
 	$(Q)rm -rf $(DESTDIR)$(DKMSDIR) $(DESTDIR)$(DOCDIR)
 	$(Q)rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null || true
+

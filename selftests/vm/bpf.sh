@@ -74,6 +74,6 @@ check "detached: residency delivered" ping_from m2m-dev1 "$2" "$K" "$S"
 
 # The verifier of this kernel, on the full geo policy (and its verdicts).
 check "verdict_test on this kernel" \
-	env M2M_VERDICT_PACKETS=10000 "$BUILD/selftests/bpf/verdict_test"
+	env M2M_VERDICT_PACKETS=2000 "$BUILD/selftests/bpf/verdict_test"
 
 ktap_finish

@@ -28,7 +28,7 @@ UDPSEND=${UDPSEND:-$BUILD/selftests/tools/udpsend}
 [ -x "$UDPSEND" ] && [ -x "$NLC" ] ||
 	skip_all "$UDPSEND or $NLC is missing: build selftests/tools"
 
-LOADS=${LOADS:-50}
+LOADS=${LOADS:-10}
 PARAM=/sys/module/m2mguard/parameters/max_policy_bytes
 OK="errno=0 msg='' attr_offset=-"
 work=$(mktemp -d)
