@@ -291,3 +291,20 @@ uninstall:
 	$(Q)rm -rf $(DESTDIR)$(DKMSDIR) $(DESTDIR)$(DOCDIR)
 	$(Q)rmdir $(DESTDIR)$(PKGLIBDIR) 2>/dev/null || true
 
+# ---- make bench: m2mguard against nftables, ipset, xt_geoip, LPM tries ----
+#
+#   make bench	scripts/bench: the same tor-geoipdb tables and packets for
+#		every contender, on the host (userspace, BPF_PROG_TEST_RUN)
+#		and in the VM (the module, nftables, ipset, xt_geoip); a
+#		table, bench/results/*.csv and a plot
+
+BENCH_BINS := $(BUILD)/bench_tables $(BUILD)/bench_flood
+
+$(BENCH_BINS): $(BUILD)/%: selftests/bench/%.c selftests/tools/sockaddr.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+.PHONY: bench
+bench: module $(BUILD)/m2mctl $(BUILD)/bench_bpf $(BENCH_BINS)
+	$(Q)scripts/bench

@@ -13,6 +13,16 @@
  * lookup cost of a variant is its time less that of "none". A second
  * table times the lookups alone, in batches over random addresses, where
  * caches help less.
+ *
+ *	bench_bpf -P POLICY [-L LABEL] [-p PASSES] DSTFILE...
+ *
+ * scripts/bench's mode: the policy file POLICY instead of a random one,
+ * and for each file of destination addresses (one a line) the packets
+ * 10.1.0.3 or fd01::3 sends there (UDP, port 9000), each once, packet after
+ * packet, in the userspace build of the range table and in the tc
+ * program with the datapath's lookups, with LPM tries and with none. One
+ * CSV line per contender and file: where, contender, LABEL, set,
+ * packets, dropped, ns per packet, load ms, bytes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -57,7 +68,18 @@ struct bench {
 	struct m2m_bpf_cfg cfg;
 	unsigned long prefixes;
 	size_t sorted_bytes;
+	double compile_ms, fill_rt_ms, fill_lpm_ms;
 };
+
+static const char *policy_file;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 /* ---- boundary lists of the blob ---- */
 
@@ -277,8 +299,16 @@ static int copy_array(struct bpf_map *map, const void *src, size_t bytes)
 static int open_policy(struct bench *bn, __u64 *seed)
 {
 	char path[] = "/tmp/m2m-bench-XXXXXX";
-	int fd = mkstemp(path), err;
+	double t0 = now_ms();
+	int fd, err;
 
+	if (policy_file) {
+		err = m2m_compile_open(policy_file, stderr, &bn->blob,
+				       &bn->len, &bn->t);
+		bn->compile_ms = now_ms() - t0;
+		return err;
+	}
+	fd = mkstemp(path);
 	if (fd < 0)
 		return -errno;
 	close(fd);
@@ -306,6 +336,7 @@ static int load(struct bench *bn)
 	struct sorted_table *st;
 	void *src[3];
 	int i, j, err;
+	double t0;
 
 	bn->skel = bench_bpf__open();
 	if (!bn->skel)
@@ -334,8 +365,10 @@ static int load(struct bench *bn)
 	}
 
 	err = bench_bpf__load(bn->skel);
+	t0 = now_ms();
 	err = err ?: m2m_bpf_fill(bn->skel->obj, &bn->cfg, &bn->t, bn->blob,
 				  bn->len);
+	bn->fill_rt_ms = now_ms() - t0;
 	for (i = 0; i < M2M_BPF_TABLES && !err; i++) {
 		src[0] = sd[i].idx;
 		src[1] = sd[i].key;
@@ -343,8 +376,10 @@ static int load(struct bench *bn)
 		for (j = 0; j < 3 && !err; j++)
 			err = copy_array(sorted_map(bn->skel, i, j), src[j],
 					 sd[i].bytes[j]);
+		t0 = now_ms();
 		err = err ?: fill_lpm(bpf_map__fd(lpm_map(bn->skel, i)),
 				      &b[i], &bn->prefixes);
+		bn->fill_lpm_ms += now_ms() - t0;
 	}
 	for (i = 0; i < M2M_BPF_TABLES; i++) {
 		free_bounds(&b[i]);
@@ -650,6 +685,198 @@ static void stay_on_one_cpu(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* ---- a given policy and destinations (scripts/bench) ---- */
+
+#define TC_ACT_SHOT	2
+#define USER_ROUNDS	16	/* passes over a set per userspace timing */
+
+static volatile __u32 sink;	/* keeps the timed lookups */
+
+/* The flows of the addresses in PATH, from 10.1.0.3 or fd01::3. */
+static struct m2m_flow *read_flows(const char *path, int *n)
+{
+	struct m2m_flow *f = NULL, *x;
+	char line[128];
+	__u8 b[16];
+	int cap = 0;
+	FILE *fp = fopen(path, "r");
+
+	*n = 0;
+	if (!fp)
+		return NULL;
+	while (fgets(line, sizeof(line), fp)) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			x = realloc(f, cap * sizeof(*f));
+			if (!x)
+				goto fail;
+			f = x;
+		}
+		x = &f[*n];
+		memset(x, 0, sizeof(*x));
+		x->proto = IPPROTO_UDP;
+		x->dport = 9000;
+		if (inet_pton(AF_INET, line, b) == 1) {
+			x->family = AF_INET;
+			x->src4 = 0x0a010003;
+			x->dst4 = ntohl(*(__u32 *)b);
+		} else if (inet_pton(AF_INET6, line, b) == 1) {
+			x->family = AF_INET6;
+			x->src6_hi = 0xfd01000000000000ULL;
+			x->src6_lo = 3;
+			x->dst6_hi = be64toh(*(__u64 *)b);
+			x->dst6_lo = be64toh(*(__u64 *)(b + 8));
+		} else {
+			fprintf(stderr, "bench_bpf: %s: not an address: `%s'\n",
+				path, line);
+			goto fail;
+		}
+		(*n)++;
+	}
+	fclose(fp);
+	return f;
+
+fail:
+	fclose(fp);
+	free(f);
+	return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The userspace range table: median ns of one destination lookup. */
+static double time_user(const struct m2m_tables *t,
+			const struct m2m_flow *f, int n, int passes)
+{
+	double ns[passes], t0;
+	__u32 sum = 0;
+	int p, r, i;
+
+	for (p = 0; p < passes; p++) {
+		t0 = now_ms();
+		for (r = 0; r < USER_ROUNDS; r++)
+			for (i = 0; i < n; i++)
+				sum += f[i].family == AF_INET ?
+				       m2m_rtable4_lookup(t->dst4, f[i].dst4) :
+				       m2m_rtable6_lookup(t->dst6,
+							  f[i].dst6_hi,
+							  f[i].dst6_lo);
+		ns[p] = (now_ms() - t0) * 1e6 / ((double)USER_ROUNDS * n);
+	}
+	sink = sum;
+	qsort(ns, passes, sizeof(*ns), cmp_double);
+	return ns[passes / 2];
+}
+
+static long map_memlock(int fd)
+{
+	char path[64], line[128];
+	long bytes = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "memlock: %ld", &bytes) == 1)
+			break;
+	fclose(fp);
+	return bytes;
+}
+
+static long lpm_bytes(struct bench *bn)
+{
+	long sum = 0, b;
+	int i;
+
+	for (i = 0; i < M2M_BPF_TABLES; i++) {
+		b = map_memlock(bpf_map__fd(lpm_map(bn->skel, i)));
+		if (b > 0)
+			sum += b;
+	}
+	return sum;
+}
+
+/*
+ * Every packet of SET once in each tc variant, packet after packet, the
+ * best of PASSES; one CSV line per contender.
+ */
+static int compare_set(struct bench *bn, const char *label, const char *set,
+		       int passes)
+{
+	static const int variants[] = { V_RTABLE, V_LPM, V_NONE };
+	static const char *const who[] = { "m2mguard-tc", "bpf-lpm-trie",
+					   "tc-no-lookup" };
+	unsigned long drops[3] = { 0 }, user_drops = 0;
+	double sum[3] = { 0 }, best, ns, load[3];
+	long bytes[3];
+	struct m2m_verdict v;
+	struct sample s;
+	const char *name;
+	int n, i, k, p;
+	__u32 ret = 0;
+	struct m2m_flow *f = read_flows(set, &n);
+
+	if (!f || !n)
+		return -1;
+	name = strrchr(set, '/') ? strrchr(set, '/') + 1 : set;
+	if (!strncmp(name, "dst-", 4))
+		name += 4;
+	for (i = 0; i < n; i++) {
+		m2m_classify(&bn->t, &f[i], bn->t.settings->mode, &v);
+		user_drops += v.drop;
+	}
+	printf("host,m2mguard-user,%s,%s,%d,%lu,%.2f,%.1f,%zu\n", label,
+	       name, n, user_drops, time_user(&bn->t, f, n, 9),
+	       bn->compile_ms, m2m_tables_size(&bn->t));
+
+	for (i = 0; i < n; i++) {
+		packet(&f[i], &s.k);
+		s.src = f[i].family == AF_INET ?
+			m2m_rtable4_lookup(bn->t.src4, f[i].src4) :
+			m2m_rtable6_lookup(bn->t.src6, f[i].src6_hi,
+					   f[i].src6_lo);
+		s.dst = f[i].family == AF_INET ?
+			m2m_rtable4_lookup(bn->t.dst4, f[i].dst4) :
+			m2m_rtable6_lookup(bn->t.dst6, f[i].dst6_hi,
+					   f[i].dst6_lo);
+		for (k = 0; k < 3; k++) {
+			best = 1e12;
+			for (p = 0; p < passes; p++) {
+				ns = time_sample(bn, &s, variants[k], 1, &ret);
+				if (ns < 0)
+					goto fail;
+				if (ns < best)
+					best = ns;
+			}
+			sum[k] += best;
+			drops[k] += ret == TC_ACT_SHOT;
+		}
+	}
+	load[0] = bn->fill_rt_ms;
+	load[1] = bn->fill_lpm_ms;
+	load[2] = 0;
+	bytes[0] = m2m_bpf_memory(&bn->cfg, bn->len);
+	bytes[1] = lpm_bytes(bn);
+	bytes[2] = 0;
+	for (k = 0; k < 3; k++)
+		printf("host,%s,%s,%s,%d,%lu,%.2f,%.1f,%ld\n", who[k], label,
+		       name, n, drops[k], sum[k] / n, load[k], bytes[k]);
+	free(f);
+	return 0;
+
+fail:
+	free(f);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	int opt, npackets = 1000, repeat = 1000, passes = 5;
@@ -657,9 +884,10 @@ int main(int argc, char **argv)
 	struct sample *samples;
 	struct bench bn = { 0 };
 	double lk[NVARIANTS], lk_hot[NVARIANTS];
+	const char *label = "policy";
 	__u64 seed = 1;
 
-	while ((opt = getopt(argc, argv, "n:r:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:p:s:P:L:")) != -1) {
 		switch (opt) {
 		case 'n':
 			npackets = atoi(optarg);
@@ -673,9 +901,17 @@ int main(int argc, char **argv)
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'P':
+			policy_file = optarg;
+			break;
+		case 'L':
+			label = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: bench_bpf [-n PACKETS] "
-				"[-r REPEAT] [-p PASSES] [-s SEED]\n");
+				"[-r REPEAT] [-p PASSES] [-s SEED]\n"
+				"       bench_bpf -P POLICY [-L LABEL] "
+				"[-p PASSES] DSTFILE...\n");
 			return 1;
 		}
 	}
@@ -685,6 +921,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_bpf: cannot set up: %s\n",
 			strerror(errno));
 		return 1;
+	}
+	if (policy_file) {
+		for (opt = optind; opt < argc; opt++) {
+			if (compare_set(&bn, label, argv[opt], passes)) {
+				fprintf(stderr, "bench_bpf: %s: %s\n",
+					argv[opt], strerror(errno));
+				return 1;
+			}
+		}
+		return 0;
 	}
 	samples = make_samples(&bn, &seed, npackets);
 	if (!samples || time_packets(&bn, samples, npackets, repeat, passes,

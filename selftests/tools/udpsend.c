@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sockaddr.h"
+
 struct dst {
 	const char *name;
 	struct sockaddr_storage addr;
@@ -41,21 +43,11 @@ static void on_signal(int sig)
 static int parse_dst(struct dst *d, const char *name, unsigned int port,
 		     const char *src)
 {
-	struct sockaddr_in6 *sin6 = (void *)&d->addr;
-	struct sockaddr_in *sin = (void *)&d->addr;
 	struct sockaddr_in from = { .sin_family = AF_INET };
 
 	memset(d, 0, sizeof(*d));
 	d->name = name;
-	if (inet_pton(AF_INET, name, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		d->len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, name, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		d->len = sizeof(*sin6);
-	} else {
+	if (sockaddr_parse(name, port, &d->addr, &d->len)) {
 		fprintf(stderr, "udpsend: not an address: `%s'\n", name);
 		return -1;
 	}
