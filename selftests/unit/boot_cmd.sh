@@ -4,8 +4,10 @@
 # m2mctl's part in a gateway's boot, without the module: "policy sources"
 # (the prefixes the fail-closed guard drops, the fewest that cover each
 # class's addresses, most specific class first, from YAML and compiled
-# files alike), and "policy load" keeping a last good policy only when
-# the kernel took it.
+# files alike), "policy load" keeping a last good policy only when
+# the kernel took it, and the eBPF datapath's answers to the start
+# script: no policy while it is not set up, a missing device refused, and
+# a second attach to a device that leaves one filter.
 . "$(dirname "$0")/../lib.sh"
 
 [ -x "$M2MCTL" ] || skip_all "no $M2MCTL: run make ctl"
@@ -73,5 +75,40 @@ check_fail "policy unload without the module" 2 \
 	"the m2mguard module is not loaded" "$M2MCTL" -d kmod policy unload
 check_fail "policy unload takes no argument" 1 "usage" \
 	"$M2MCTL" policy unload now
+
+echo "# the eBPF datapath, as m2mguard-start uses it"
+# bpf_ns CMD...: CMD in network and mount namespaces of its own, with an
+# empty BPF file system: nothing stays pinned or attached on the host.
+bpf_ns()
+{
+	unshare -m -n bash -c 'mount --make-rprivate / &&
+		mount -t bpf bpf /sys/fs/bpf && "$@"' bash "$@"
+}
+
+# twice: attach to a new veth twice, and count the filters on it.
+twice()
+{
+	ip link add m2m-v0 type veth peer name m2m-v1 &&
+	"$M2MCTL" -d bpf attach dev m2m-v0 > /dev/null &&
+	"$M2MCTL" -d bpf attach dev m2m-v0 > /dev/null &&
+	tc filter show dev m2m-v0 egress | grep -c ' handle '
+}
+
+if [ "$(id -u)" != 0 ] || ! bpf_ns true 2>/dev/null; then
+	echo "# no BPF file system of our own here: skipping"
+else
+	check_fail "policy show, the datapath not set up: none, exit 2" 2 \
+		"no policy is loaded" bpf_ns "$M2MCTL" -d bpf policy show
+	check_fail "attach to a device that is not there: exit 1" 1 \
+		"no interface \`m2m-none0'" \
+		bpf_ns "$M2MCTL" -d bpf attach dev m2m-none0
+	export -f twice
+	export M2MCTL
+	if bpf_ns twice > /dev/null 2>&1; then
+		check_eq "attached twice: one filter" 1 bpf_ns twice
+	else
+		echo "# the kernel does not take the BPF programs here: skipping"
+	fi
+fi
 
 ktap_finish

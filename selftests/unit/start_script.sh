@@ -5,7 +5,10 @@
 # network namespace: the guard it builds from the policy file, the last
 # good policy and failsafe.conf (bad lines reported and skipped, a
 # failsafe nft refuses replaced by the default one), its configuration
-# file, and its failures when the module cannot be loaded.
+# file, and its failures when the module cannot be loaded. The eBPF
+# datapath's sequence runs against a stand-in m2mctl that logs its calls
+# and touches no BPF file system: DATAPATH and BPF_ATTACH, their
+# rejections, attach failures and the last good policy.
 . "$(dirname "$0")/../lib.sh"
 
 require_root
@@ -144,6 +147,157 @@ rm "$M2M_STATE_DIR/last-good.bin"
 check_fail "POLICY, relative to the configuration" 0 \
 	"neither $M2M_CONF_DIR/nowhere.yaml nor" start guard
 check_fail "a bad command" 2 "usage: m2mguard-start" start restart
+
+echo "# DATAPATH=bpf, with a stand-in m2mctl"
+# The stand-in logs each call; "policy load" takes what the real m2mctl
+# reads; attaching fails for the targets in STUB_MISSING.
+cat > "$work/m2mctl" <<-'STUB'
+	#!/bin/bash
+	echo "$*" >> "$STUB_DIR/calls"
+	while [ $# -gt 0 ]; do
+		case $1 in -d|-n) shift 2 ;; *) break ;; esac
+	done
+	case "$1 ${2:-}" in
+	"policy sources")
+		exec "$REAL_M2MCTL" "$@" ;;
+	"policy show")
+		[ -e "$STUB_DIR/loaded" ] && exit 0
+		echo "m2mctl: no policy is loaded" >&2
+		exit 2 ;;
+	"policy load")
+		"$REAL_M2MCTL" policy sources "$3" > /dev/null || exit 1
+		touch "$STUB_DIR/loaded" ;;
+	"attach dev"|"attach cgroup")
+		case " $STUB_MISSING " in *" $3 "*)
+			echo "m2mctl: no interface \`$3'" >&2
+			exit 1 ;;
+		esac ;;
+	*)	echo "stand-in m2mctl: unexpected \`$*'" >&2
+		exit 1 ;;
+	esac
+STUB
+chmod +x "$work/m2mctl"
+export REAL_M2MCTL=$M2MCTL M2MCTL=$work/m2mctl STUB_DIR=$work STUB_MISSING=
+conf=$M2M_CONF_DIR/m2mguard.conf
+calls=$work/calls
+policy '10.1.0.0/24' > "$M2M_CONF_DIR/policy.yaml"
+rm -f "$M2M_CONF_DIR/failsafe.conf"
+
+# fresh: no policy loaded, no call logged.
+fresh() { rm -f "$work/loaded" "$calls"; }
+# called REGEX: a logged call is REGEX (extended, whole line).
+called() { grep -qxE -- "$1" "$calls"; }
+# sequence: the logged calls but "policy sources", in one line.
+sequence() { grep -v '^policy sources ' "$calls" | tr '\n' ';'; }
+# on_bpf CALL...: the sequence of these calls, each with -d bpf.
+on_bpf() { printf -- '-d bpf %s;' "$@"; }
+guard_in_ruleset() { grep -q "table inet m2mguard_guard" "$ruleset"; }
+
+printf 'DATAPATH=bpf\nBPF_ATTACH="dev:eth1 cgroup:/sys/fs/cgroup/m2m"\n' \
+	> "$conf"
+fresh
+check_fail "start: the policy in force" 0 \
+	"policy $M2M_CONF_DIR/policy.yaml in force" start
+check_eq "no module; policy loaded, then each target attached" \
+	"$(on_bpf "policy show" "policy load $M2M_CONF_DIR/policy.yaml" \
+		"attach dev eth1" "attach cgroup /sys/fs/cgroup/m2m")" sequence
+check "the guard is down" not guard_in_ruleset
+fresh
+touch "$work/loaded"
+check_fail "start again, the policy in force: attached again" 0 \
+	"attached to cgroup /sys/fs/cgroup/m2m" start
+check "no guard put up for the restart" not called "policy sources .*"
+check "attached again" called "-d bpf attach dev eth1"
+check_fail "reload: the policy, the targets again" 0 \
+	"attached to dev eth1" start reload
+
+echo "# DATAPATH=bpf: an attach fails"
+not_attached="THE POLICY IS NOT ATTACHED TO EVERY TARGET"
+export STUB_MISSING=eth1
+fresh
+check_fail "start fails, loudly" 1 \
+	"$not_attached: the fail-closed guard stays up" start
+check "the guard is up" guard_in_ruleset
+check "the other target is attached all the same" \
+	called "-d bpf attach cgroup /sys/fs/cgroup/m2m"
+fresh
+check "m2mctl's message, indented, then where it failed" sh -c \
+	"'$START' 2>&1 | grep -A1 -xF \"    m2mctl: no interface \\\`eth1'\" |
+	 grep -q ': error: cannot attach to dev eth1 (see above)$'"
+fresh
+touch "$work/loaded"
+check_fail "a policy was in force: the guard goes up after the failure" 1 \
+	"fail-closed guard up" start
+check "the guard is up" guard_in_ruleset
+check_fail "reload fails too" 1 "cannot attach to dev eth1" start reload
+printf 'FAIL_MODE=open\n' >> "$conf"
+fresh
+check_fail "FAIL_MODE=open: no guard, loudly" 1 \
+	"$not_attached, and FAIL_MODE=open" start
+check "no guard" not guard_in_ruleset
+export STUB_MISSING=
+
+echo "# DATAPATH=bpf: a broken policy file"
+check "compile the last good policy" "$REAL_M2MCTL" policy compile \
+	"$M2M_CONF_DIR/policy.yaml" -o "$M2M_STATE_DIR/last-good.bin"
+echo "classes: [" >> "$M2M_CONF_DIR/policy.yaml"
+printf 'DATAPATH=bpf\nBPF_ATTACH=dev:eth1\n' > "$conf"
+fresh
+check_fail "the last good policy, then the targets" 0 \
+	"enforcing the last good policy from $M2M_STATE_DIR/last-good.bin" \
+	start
+check_eq "loaded and attached with -d bpf" \
+	"$(on_bpf "policy show" "policy load $M2M_CONF_DIR/policy.yaml" \
+		"policy load $M2M_STATE_DIR/last-good.bin" "attach dev eth1")" \
+	sequence
+rm "$M2M_STATE_DIR/last-good.bin"
+fresh
+check_fail "neither: the guard stays up" 1 \
+	"NO POLICY IS IN FORCE: the fail-closed guard stays up" start
+check "nothing attached" not called ".* attach .*"
+policy '10.1.0.0/24' > "$M2M_CONF_DIR/policy.yaml"
+
+echo "# DATAPATH and BPF_ATTACH rejected"
+# rejected CONF MESSAGE: with m2mguard.conf CONF, start fails closed
+# saying MESSAGE: the guard up, nothing asked of m2mctl but the sources.
+rejected()
+{
+	local name=${1//$'\n'/ }
+
+	printf '%s\n' "$1" > "$conf"
+	fresh
+	check_fail "$name: rejected" 1 "$2" start
+	check "$name: the guard is up, nothing loaded" sh -c \
+		"grep -q 'table inet m2mguard_guard' '$ruleset' &&
+		 ! grep -v '^policy sources ' '$calls'"
+}
+rejected "DATAPATH=ebpf" \
+	"m2mguard.conf:1: DATAPATH is kmod or bpf, not \`ebpf': failing closed"
+needs="m2mguard.conf: DATAPATH=bpf needs BPF_ATTACH, a list of dev:IFNAME"
+needs+=" and cgroup:/PATH entries: failing closed"
+rejected "DATAPATH=bpf" "$needs"
+rejected $'DATAPATH=bpf\nBPF_ATTACH=' "DATAPATH=bpf needs BPF_ATTACH"
+rejected $'DATAPATH=bpf\nBPF_ATTACH=" "' "DATAPATH=bpf needs BPF_ATTACH"
+for bad in eth1 dev: dev:a/b dev:a:1 dev:.. dev:interface-name16 \
+	   cgroup: cgroup:system.slice; do
+	msg="m2mguard.conf:2: BPF_ATTACH entries are dev:IFNAME or"
+	msg+=" cgroup:/PATH, not \`$bad': failing closed"
+	rejected $'DATAPATH=bpf\nBPF_ATTACH="dev:eth0 '"$bad"'"' "$msg"
+done
+rejected $'FAIL_MODE=open\nDATAPATH=bpf\nBPF_ATTACH=eth1' \
+	"not \`eth1': failing closed"
+check_fail "FAIL_MODE=open or not, and says nothing is loaded" 1 \
+	"nothing is loaded: $conf has errors (see above)" start
+fresh
+check_fail "reload with a bad setting: nothing loaded" 1 \
+	"nothing is loaded: $conf has errors" start reload
+check "reload asked m2mctl for nothing" test ! -e "$calls"
+printf 'BPF_ATTACH=dev:eth1\n' > "$conf"
+check_fail "BPF_ATTACH without DATAPATH=bpf: ignored, said so" 1 \
+	"m2mguard.conf:1: BPF_ATTACH ignored with DATAPATH=kmod" start
+check_fail "the module, as before" 1 "cannot load the m2mguard module" start
+export M2MCTL=$REAL_M2MCTL
+rm -f "$conf"
 
 echo "# stop"
 check "stop takes the guard down" unshare -n sh -c \
