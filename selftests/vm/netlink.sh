@@ -220,6 +220,14 @@ check "Y delivered under B" ping_from m2m-dev1 "$AB_Y4" 1 8
 check "load policy A again" "$M2MCTL" -n m2m-gw policy load "$A"
 before=$(state)
 
+# Unprivileged runs need a client and policies they may read: the tree
+# may lie under a folder only root may enter, such as /root.
+pub=$(mktemp -d)
+chmod 755 "$pub"
+cp "$NLC" "$A" "$B" "$pub"/
+NLC_ROOT=$NLC A_ROOT=$A B_ROOT=$B
+NLC=$pub/${NLC##*/} A=$pub/A.bin B=$pub/B.bin
+
 echo "# an unprivileged process reads, and changes nothing"
 check "GET_INFO as nobody" ip netns exec m2m-gw $NOBODY "$NLC" info
 check_eq "COUNTERS_GET as nobody" "$OK" \
@@ -259,6 +267,8 @@ generation=1" $NOBODY unshare -U -r -n sh -c \
 check_eq "join events there" "$OK" $NOBODY unshare -U -r -n "$NLC" listen
 check_eq "set there" "$OK" $NOBODY unshare -U -r -n "$NLC" raw set mode:u8:1
 policy_a_in_force "a user namespace's own policy"
+NLC=$NLC_ROOT A=$A_ROOT B=$B_ROOT
+rm -rf "$pub"
 
 # A policy that drops keeps the module loaded, that of the user
 # namespace's own network namespace until its asynchronous clean-up.

@@ -108,8 +108,8 @@ done
 check "counters at the endpoints" counters_create
 check "load policy A" "$M2MCTL" -n m2m-gw policy load "$work/A.bin"
 # Resolve the neighbours before the flood, not during it.
-check "W reachable over IPv4" ping_from m2m-dev1 "$AB_W4" 1 8
-check "W reachable over IPv6" ping_from m2m-dev1 "$AB_W6" 1 8
+check "W reachable over IPv4" wait_for 10 ping_from m2m-dev1 "$AB_W4" 1 8
+check "W reachable over IPv6" wait_for 10 ping_from m2m-dev1 "$AB_W6" 1 8
 check "counters zeroed" ip netns exec m2m-ep nft reset counters table \
 	inet m2m_swap
 
