@@ -72,7 +72,19 @@ topology()
 		nud permanent &&
 	ip -n m2m-gw -6 route add default via fe80::2 dev g9 &&
 	ip -n m2m-gw -6 neigh replace fe80::2 lladdr $NH_MAC dev g9 \
-		nud permanent
+		nud permanent || return 1
+
+	# Nor does the gateway send anything of its own there (IPv6 router
+	# solicitations, MLD reports): the sink counts the device's packets
+	# only.
+	ip netns exec m2m-gw nft -f - <<-EOF
+	table inet m2m_quiet {
+		chain out {
+			type filter hook output priority 0; policy accept;
+			oifname "g9" drop
+		}
+	}
+	EOF
 }
 
 # rx_packets NS DEV
