@@ -75,6 +75,10 @@ int policy_blob(const char *path, void **blob, uint32_t *len);
 
 struct m2m_tables;
 
+/* The same, opened into T with the module's validator; -1 after a message. */
+int policy_tables(const char *path, void **blob, uint32_t *len,
+		  struct m2m_tables *t);
+
 /* The "geo" object: where a policy's jurisdictions came from (or null). */
 void print_geo_provenance(const struct m2m_tables *t);
 

@@ -113,6 +113,21 @@ int policy_blob(const char *path, void **blob, uint32_t *len)
 	return m2m_compile_file(path, stderr, blob, len, NULL);
 }
 
+int policy_tables(const char *path, void **blob, uint32_t *len,
+		  struct m2m_tables *t)
+{
+	const char *why;
+
+	if (policy_blob(path, blob, len))
+		return -1;
+	if (m2m_tables_open(t, *blob, *len, &why)) {
+		fprintf(stderr, "m2mctl: `%s': %s\n", path, why);
+		free(*blob);
+		return -1;
+	}
+	return 0;
+}
+
 /* The blob in force: 0, 1 if there is none, -1 after a message. */
 static int fetch_live(void **blob, uint32_t *len, uint64_t *generation)
 {
@@ -180,18 +195,12 @@ static void summary(const struct m2m_tables *t, const char *path)
 int cmd_policy_check(int argc, char **argv)
 {
 	struct m2m_tables t;
-	const char *why;
 	uint32_t len;
 	void *blob;
 
 	(void)argc;
-	if (policy_blob(argv[0], &blob, &len))
+	if (policy_tables(argv[0], &blob, &len, &t))
 		return EXIT_INPUT;
-	if (m2m_tables_open(&t, blob, len, &why)) {
-		fprintf(stderr, "m2mctl: `%s': %s\n", argv[0], why);
-		free(blob);
-		return EXIT_INPUT;
-	}
 	out_begin();
 	summary(&t, argv[0]);
 	out_end();

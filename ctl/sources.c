@@ -128,18 +128,12 @@ int cmd_policy_sources(int argc, char **argv)
 	struct src_table s4 = { .width = 32, .start = start4, .value = value4 };
 	struct src_table s6 = { .width = 128, .start = start6, .value = value6 };
 	struct m2m_tables t;
-	const char *why;
 	uint32_t len;
 	void *blob;
 
 	(void)argc;
-	if (policy_blob(argv[0], &blob, &len))
+	if (policy_tables(argv[0], &blob, &len, &t))
 		return EXIT_INPUT;
-	if (m2m_tables_open(&t, blob, len, &why)) {
-		fprintf(stderr, "m2mctl: `%s': %s\n", argv[0], why);
-		free(blob);
-		return EXIT_INPUT;
-	}
 	s4.r = m2m_tables_section(&t, M2M_SEC_SRC4, &s4.n);
 	s6.r = m2m_tables_section(&t, M2M_SEC_SRC6, &s6.n);
 

@@ -83,22 +83,6 @@ static double now_ms(void)
 
 /* ---- boundary lists of the blob ---- */
 
-static const void *section(const struct m2m_tables *t, __u32 type,
-			   __u32 *count)
-{
-	const struct m2m_section *s = (const void *)(t->hdr + 1);
-	__u32 i;
-
-	for (i = 0; i < t->hdr->nsections; i++) {
-		if (s[i].type == type) {
-			*count = s[i].count;
-			return (const char *)t->hdr + s[i].offset;
-		}
-	}
-	*count = 0;
-	return NULL;
-}
-
 /* A table's boundaries, neighbours of equal value merged. */
 struct bounds {
 	u128 *start;
@@ -118,7 +102,7 @@ static void get_bounds(const struct m2m_tables *t, int table,
 	u128 s;
 
 	b->width = table == M2M_BPF_DST4 || table == M2M_BPF_SRC4 ? 32 : 128;
-	r4 = section(t, types[table], &n);
+	r4 = m2m_tables_section(t, types[table], &n);
 	r6 = (const void *)r4;
 	b->start = calloc(n, sizeof(*b->start));
 	b->value = calloc(n, sizeof(*b->value));
