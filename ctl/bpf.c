@@ -1061,6 +1061,24 @@ int m2m_bpf_set_mode(__u8 mode)
 	return 0;
 }
 
+int m2m_bpf_set_events(const struct m2m_bpf_events_set *set)
+{
+	struct base b;
+	int err;
+
+	err = base_open(&b, true, true);
+	if (err)
+		return err;
+	if (set->rate >= 0)
+		b.st->event_rate = set->rate;
+	if (set->privacy >= 0)
+		b.st->privacy = set->privacy;
+	if (set->interval >= 0)
+		b.st->counter_interval = set->interval;
+	base_close(&b);
+	return 0;
+}
+
 /* ---- drop events ---- */
 
 struct m2m_bpf_events {

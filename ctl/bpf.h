@@ -102,6 +102,18 @@ int m2m_bpf_info(struct m2m_bpf_info *info);
 int m2m_bpf_set_mode(__u8 mode);
 
 /*
+ * Event settings, in force until the next policy load, as the module's
+ * SET: each field that is not negative replaces the one in force.
+ */
+struct m2m_bpf_events_set {
+	long long rate;
+	int privacy;
+	long long interval;
+};
+
+int m2m_bpf_set_events(const struct m2m_bpf_events_set *set);
+
+/*
  * Drop events from the ring buffer: open, then poll (up to TIMEOUT_MS)
  * as often as wanted; each event goes to CB, whose non-zero return stops
  * the poll. m2m_bpf_events_poll returns the events handled or -errno.

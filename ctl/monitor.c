@@ -754,9 +754,12 @@ static int keyword(const char *s, const char *const *names, int n)
 static const char synopsis[] =
 	"events set [rate N] [privacy P] [interval MS]";
 
-/* Put one "NAME VALUE" setting into NLH (NULL: only check it). */
-static int put_setting(struct nlmsghdr *nlh, const char *name,
-		       const char *val)
+/*
+ * Check one "NAME VALUE" setting and put it into SET, and into NLH when
+ * there is one (the module's SET request).
+ */
+static int put_setting(struct nlmsghdr *nlh, struct m2m_bpf_events_set *set,
+		       const char *name, const char *val)
 {
 	static const char *const privacy[] = {
 		[M2M_PRIVACY_PSEUDONYM] = "pseudonym",
@@ -769,6 +772,7 @@ static int put_setting(struct nlmsghdr *nlh, const char *name,
 	if (!strcmp(name, "rate")) {
 		if (parse_count(val, "event rate", M2M_EVENT_RATE_MAX, &n))
 			return -1;
+		set->rate = n;
 		if (nlh)
 			mnl_attr_put_u32(nlh, M2M_A_EVENT_RATE, n);
 	} else if (!strcmp(name, "interval")) {
@@ -781,6 +785,7 @@ static int put_setting(struct nlmsghdr *nlh, const char *name,
 				M2M_COUNTER_INTERVAL_MAX);
 			return -1;
 		}
+		set->interval = n;
 		if (nlh)
 			mnl_attr_put_u32(nlh, M2M_A_COUNTER_INTERVAL, n);
 	} else if (!strcmp(name, "privacy")) {
@@ -790,6 +795,7 @@ static int put_setting(struct nlmsghdr *nlh, const char *name,
 				"expected pseudonym, truncate or raw\n", val);
 			return -1;
 		}
+		set->privacy = i;
 		if (nlh)
 			mnl_attr_put_u8(nlh, M2M_A_PRIVACY, i);
 	} else {
@@ -801,6 +807,7 @@ static int put_setting(struct nlmsghdr *nlh, const char *name,
 
 int cmd_events_set(int argc, char **argv)
 {
+	struct m2m_bpf_events_set set = { -1, -1, -1 };
 	struct nlmsghdr *nlh;
 	struct m2m_nl nl;
 	int i, err;
@@ -810,14 +817,16 @@ int cmd_events_set(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	for (i = 0; i < argc; i += 2)
-		if (put_setting(NULL, argv[i], argv[i + 1]))
+		if (put_setting(NULL, &set, argv[i], argv[i + 1]))
 			return EXIT_INPUT;
 
+	if (use_bpf())
+		return m2m_bpf_set_events(&set) ? EXIT_REFUSED : EXIT_OK;
 	if (m2m_nl_open(&nl))
 		return EXIT_REFUSED;
 	nlh = m2m_nl_msg(&nl, M2M_CMD_SET, 0);
 	for (i = 0; i < argc; i += 2)
-		put_setting(nlh, argv[i], argv[i + 1]);
+		put_setting(nlh, &set, argv[i], argv[i + 1]);
 	err = m2m_nl_talk(&nl, nlh, NULL, NULL);
 	m2m_nl_close(&nl);
 	return err ? EXIT_REFUSED : EXIT_OK;

@@ -268,5 +268,13 @@ check "--timeout 1: counter snapshots" \
 check "--timeout 1: no drop events" \
 	not grep -q '"type":"drop"' "$work/timeout.json"
 
+# events set changes the settings in force until the next load.
+check "events set privacy raw rate 0" \
+	"$M2MCTL" -d bpf events set privacy raw rate 0
+check_eq "events set: in force" "raw 0" \
+	sh -c "'$M2MCTL' -d bpf -j status | jq -r '\"\\(.privacy) \\(.event_rate)\"'"
+check "events set: a bad privacy is refused" \
+	not "$M2MCTL" -d bpf events set privacy none
+
 check "detach" "$M2MCTL" -d bpf detach
 ktap_finish
