@@ -173,15 +173,7 @@ static __always_inline void m2m_ev_send(const struct m2m_flow *f,
 
 	__builtin_memset(r, 0, sizeof(*r));
 	ev = &r->ev;
-	ev->generation = m2m_cfg.generation;
-	ev->family = f->family;
-	ev->reason = v->reason;
-	ev->audited = v->audited;
-	ev->proto = f->proto;
-	ev->dport = f->dport;
-	ev->jurisdiction = v->jurisdiction;
-	ev->class_idx = v->class_id - 1;
-	ev->endpoint = v->endpoint_id;
+	m2m_event_fill(ev, m2m_cfg.generation, f, v);
 	m2m_ev_addr(addr, f, false);
 	__builtin_memcpy(ev->dst, addr, sizeof(addr));
 	m2m_ev_src(ev, f, st);

@@ -49,16 +49,8 @@ static __always_inline __u16 m2m_dport(struct __sk_buff *skb, __u32 off,
 {
 	__be16 ports[2];
 
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		break;
-	default:
+	if (!m2m_proto_has_ports(proto))
 		return 0;
-	}
 	if (m2m_load(skb, off, ports, sizeof(ports)))
 		return 0;
 	return bpf_ntohs(ports[1]);

@@ -173,15 +173,7 @@ static void m2m_ev_fill(struct m2m_event *ev, const struct m2m_policy *p,
 			const struct m2m_net *mn)
 {
 	memset(ev, 0, sizeof(*ev));
-	ev->generation = p->generation;
-	ev->family = f->family;
-	ev->reason = v->reason;
-	ev->audited = v->audited;
-	ev->proto = f->proto;
-	ev->dport = f->dport;
-	ev->jurisdiction = v->jurisdiction;
-	ev->class_idx = v->class_id - 1;
-	ev->endpoint = v->endpoint_id;
+	m2m_event_fill(ev, p->generation, f, v);
 	m2m_ev_addr(ev->dst, f, false);
 	m2m_ev_src(ev, f, mn);
 }

@@ -21,16 +21,8 @@ static u16 m2m_dport(const struct sk_buff *skb, unsigned int off, u8 proto)
 	__be16 _ports[2];
 	const __be16 *ports;
 
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		break;
-	default:
+	if (!m2m_proto_has_ports(proto))
 		return 0;
-	}
 	ports = skb_header_pointer(skb, off, sizeof(_ports), _ports);
 	return ports ? ntohs(ports[1]) : 0;
 }

@@ -78,6 +78,17 @@ static inline int m2m_icmp6_link_control(__u8 type)
 	return (type >= 130 && type <= 137) || type == 143;
 }
 
+/*
+ * Whether a PROTO header starts with the source and destination ports:
+ * TCP (6), UDP (17), DCCP (33), SCTP (132) and UDP-Lite (136). For the
+ * others a flow's dport is 0 on every datapath.
+ */
+static inline int m2m_proto_has_ports(__u8 proto)
+{
+	return proto == 6 || proto == 17 || proto == 33 || proto == 132 ||
+	       proto == 136;
+}
+
 #define M2M_JUR_FROM_GEO	0
 #define M2M_JUR_PINNED		1
 
@@ -90,6 +101,26 @@ struct m2m_verdict {
 	__u32 class_id;		/* class index + 1, 0: unscoped */
 	__u32 endpoint_id;	/* endpoint index + 1, 0: none */
 };
+
+/*
+ * The fields of drop event EV that come from flow F and verdict V of the
+ * policy of GENERATION, alike on every datapath. The caller zeroes EV and
+ * fills in the addresses, which depend on the privacy setting.
+ */
+static inline void m2m_event_fill(struct m2m_event *ev, __u64 generation,
+				  const struct m2m_flow *f,
+				  const struct m2m_verdict *v)
+{
+	ev->generation = generation;
+	ev->family = f->family;
+	ev->reason = v->reason;
+	ev->audited = v->audited;
+	ev->proto = f->proto;
+	ev->dport = f->dport;
+	ev->jurisdiction = v->jurisdiction;
+	ev->class_idx = v->class_id - 1;
+	ev->endpoint = v->endpoint_id;
+}
 
 /*
  * Steps 1-4 and 6 of the verdict (DESIGN.md) for FLOW under tables T, with
