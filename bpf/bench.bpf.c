@@ -18,6 +18,7 @@
 #include "flow.h"
 #include "rtable.h"
 #include "verdict.h"
+#include "bench.h"
 
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
@@ -76,21 +77,6 @@ static __always_inline __u32 lpm6_lookup(void *map, __u64 hi, __u64 lo)
 }
 
 /* ---- sorted ---- */
-
-/*
- * One table as three arrays read like the range table's: IDX holds 65,537
- * u32, the position of the first boundary of each top-16-bit region (and
- * the count at the end); KEY the boundaries (u32 for IPv4, u64 hi and lo
- * for IPv6); VALUE their u32 values. STEPS: the halvings that the busiest
- * region needs.
- */
-struct sorted_table {
-	struct m2m_bpf_mem idx;
-	struct m2m_bpf_mem key;
-	struct m2m_bpf_mem value;
-	__u32 steps;
-	__u32 reserved;
-};
 
 const volatile struct sorted_table sorted[M2M_BPF_TABLES] = {};
 

@@ -40,15 +40,8 @@
 #include "../../ctl/compile.h"
 #include "../bpf/testpolicy.h"
 
-/* As bench.bpf.c has it, for its skeleton. */
-struct sorted_table {
-	struct m2m_bpf_mem idx;
-	struct m2m_bpf_mem key;
-	struct m2m_bpf_mem value;
-	__u32 steps;
-	__u32 reserved;
-};
-
+/* Before the skeleton, which names its types. */
+#include "../../bpf/bench.h"
 #include "bpf/bench.skel.h"
 
 #define LOOKUP_BATCH	256	/* as bench.bpf.c */
