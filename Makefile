@@ -144,7 +144,7 @@ $(BUILD)/selftests/tools/%: selftests/tools/%.c $(LIB) $(HDRS) \
 	$(Q)$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(LIB) $(PKG_LIBS) -o $@
 
 $(BUILD)/bench_lookup: selftests/bench/bench_lookup.c kmod/rtable.c $(HDRS) \
-		$(wildcard selftests/unit/*.h)
+		$(wildcard selftests/unit/*.h) selftests/bench/tor_addr.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -O3 -march=native -Iselftests/unit $< kmod/rtable.c \
@@ -300,7 +300,8 @@ uninstall:
 
 BENCH_BINS := $(BUILD)/bench_tables $(BUILD)/bench_flood
 
-$(BENCH_BINS): $(BUILD)/%: selftests/bench/%.c selftests/tools/sockaddr.h
+$(BENCH_BINS): $(BUILD)/%: selftests/bench/%.c selftests/tools/sockaddr.h \
+		selftests/bench/tor_addr.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< -o $@

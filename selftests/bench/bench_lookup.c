@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "../unit/rtable_ref.h"
+#include "tor_addr.h"
 
 #define SEED		0x62656e63686d6172ULL
 #define ENDPOINTS	10000
@@ -94,25 +95,6 @@ static uint32_t jurisdiction(const char *cc)
 	return cc_index[k];
 }
 
-static int parse_addr(const char *s, unsigned int width, u128 *out)
-{
-	unsigned char b[16];
-	char *end;
-	int i;
-
-	if (width == 32) {
-		errno = 0;
-		*out = strtoull(s, &end, 10);
-		return errno || *end || *out > 0xffffffffULL ? -1 : 0;
-	}
-	if (inet_pton(AF_INET6, s, b) != 1)
-		return -1;
-	*out = 0;
-	for (i = 0; i < 16; i++)
-		*out = *out << 8 | b[i];
-	return 0;
-}
-
 static void load_geo(struct family *f, const char *path)
 {
 	char line[256], *a, *b, *cc;
@@ -130,8 +112,8 @@ static void load_geo(struct family *f, const char *path)
 		cc = strtok(NULL, ",\r\n");
 		if (!a || !b || !cc || f->ngeo == cap)
 			die("bad line in %s", path);
-		if (parse_addr(a, f->width, &f->geo[f->ngeo].start) ||
-		    parse_addr(b, f->width, &f->geo[f->ngeo].end))
+		if (tor_addr_parse(a, f->width == 128, &f->geo[f->ngeo].start) ||
+		    tor_addr_parse(b, f->width == 128, &f->geo[f->ngeo].end))
 			die("bad address in %s", path);
 		f->geo[f->ngeo].j = jurisdiction(cc);
 		if (f->ngeo && f->geo[f->ngeo].start <= f->geo[f->ngeo - 1].end)

@@ -35,7 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-typedef unsigned __int128 u128;
+#include "tor_addr.h"
 
 #define HOT		1024
 #define MAXCC		64
@@ -99,25 +99,6 @@ static bool is_allowed(const char *cc)
 	return false;
 }
 
-static int parse_addr(const char *s, int v6, u128 *out)
-{
-	unsigned char b[16];
-	char *end;
-	int i;
-
-	if (!v6) {
-		errno = 0;
-		*out = strtoull(s, &end, 10);
-		return errno || *end || *out > 0xffffffffULL ? -1 : 0;
-	}
-	if (inet_pton(AF_INET6, s, b) != 1)
-		return -1;
-	*out = 0;
-	for (i = 0; i < 16; i++)
-		*out = *out << 8 | b[i];
-	return 0;
-}
-
 static void load(struct table *t, const char *path, int v6, uint64_t seed)
 {
 	char line[256], copy[256], *a, *b, *cc;
@@ -144,7 +125,8 @@ static void load(struct table *t, const char *path, int v6, uint64_t seed)
 		}
 		e = &t->e[t->n++];
 		memset(e, 0, sizeof(*e));
-		if (parse_addr(a, v6, &e->start) || parse_addr(b, v6, &e->end))
+		if (tor_addr_parse(a, v6, &e->start) ||
+		    tor_addr_parse(b, v6, &e->end))
 			die("bad address in", path);
 		e->v6 = v6;
 		e->line = n;
