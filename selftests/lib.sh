@@ -51,6 +51,9 @@ check()
 	fi
 }
 
+# not CMD...: CMD fails; for check, as "check NAME not CMD...".
+not() { ! "$@"; }
+
 # check_fail NAME STATUS MESSAGE CMD...: CMD must exit with STATUS and
 # print MESSAGE (a fixed string) on stderr.
 check_fail()

@@ -126,8 +126,6 @@ monitor_exits()
 	wait "$pid"
 }
 
-not() { ! "$@"; }
-
 # drops JQ-CONDITION: the drop events seen so far that match, less their
 # time.
 drops()

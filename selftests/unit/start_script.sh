@@ -47,8 +47,6 @@ has()
 	done
 }
 
-not() { ! "$@"; }
-
 policy()
 {
 	cat <<-YAML

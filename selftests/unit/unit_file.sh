@@ -28,8 +28,6 @@ verify()
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
 
-not() { ! "$@"; }
-
 # key KEY: the value of KEY in the installed unit.
 key() { sed -n "s/^$1=//p" "$unit"; }
 

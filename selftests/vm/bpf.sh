@@ -23,7 +23,6 @@ cleanup()
 LIB_CLEANUP=cleanup
 
 bpfctl() { "$M2MCTL" -d bpf "$@"; }
-not() { ! "$@"; }
 
 # stat JQ-FILTER: one figure of the BPF datapath's counters.
 stat()

@@ -54,12 +54,6 @@ to()
 # in_force: the generation and hash of the policy in force.
 in_force() { ctl -j status | jq -r '"\(.generation) \(.policy_hash)"'; }
 
-# udp_from NS DST PORT: one datagram of 4 bytes (32 on the wire).
-udp_from()
-{
-	ip netns exec "$1" bash -c "echo m2m > /dev/udp/$2/$3"
-}
-
 # explained SRC DST PROTO [PORT]: the answer of explain, on one line.
 explained()
 {

@@ -59,13 +59,6 @@ has_drop() { [ -n "$(drops "$1")" ]; }
 count_drops() { drops "$1" | wc -l; }
 has_type() { grep -q "\"type\":\"$1\"" "$mon"; }
 status_of() { "$M2MCTL" -n m2m-gw -j status | jq -r "$1"; }
-not() { ! "$@"; }
-
-# udp_from NS DST PORT: one datagram.
-udp_from()
-{
-	ip netns exec "$1" bash -c "echo m2m > /dev/udp/$2/$3"
-}
 
 fields='"\(.reason) \(.audited) \(.class) \(.endpoint) \(.jurisdiction)'
 fields+=' \(.proto) \(.dst) \(.dport)"'

@@ -45,7 +45,6 @@ gateway_cleanup()
 LIB_CLEANUP=gateway_cleanup
 
 gw() { ip netns exec m2m-gw "$@"; }
-not() { ! "$@"; }
 start() { "$START" "$@"; }
 
 forwarding()

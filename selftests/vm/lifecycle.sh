@@ -41,7 +41,6 @@ finish()
 }
 LIB_CLEANUP=finish
 
-not() { ! "$@"; }
 meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 module_vmalloc() { grep -c '\[m2mguard\]' /proc/vmallocinfo; }
 no_module_vmalloc() { [ "$(module_vmalloc)" -eq 0 ]; }

@@ -42,7 +42,6 @@ LIB_CLEANUP=unload
 nlc() { ip netns exec m2m-gw "$NLC" "$@"; }
 # answer NAME WANT NLCLIENT-ARGS...: the kernel answers exactly WANT.
 answer() { local name=$1 want=$2; shift 2; check_eq "$name" "$want" nlc "$@"; }
-not() { ! "$@"; }
 state() { "$M2MCTL" -n m2m-gw -j status | jq -r '"\(.generation) \(.policy_hash)"'; }
 open_txn() { nlc info | sed -n 's/^txn=//p'; }
 has_txn() { [ -n "$(open_txn)" ]; }

@@ -120,6 +120,13 @@ topo_create()
 	EOF
 }
 
+# udp_from NS DST PORT: one datagram of 4 bytes (32 on the wire over
+# IPv4).
+udp_from()
+{
+	ip netns exec "$1" bash -c "echo m2m > /dev/udp/$2/$3"
+}
+
 # ping_from NS DST COUNT SIZE: COUNT echo requests of SIZE payload bytes;
 # succeeds if every one was answered.
 ping_from()

@@ -32,7 +32,6 @@ flow()
 		check "$1 dropped" not ping_from "$2" "$3" "$K" "$S"
 	fi
 }
-not() { ! "$@"; }
 
 # Expected: FAMILY IP-HEADER-BYTES
 for fam in 4 6; do
